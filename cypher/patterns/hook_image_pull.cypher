@@ -1,0 +1,70 @@
+// id: hook_image_pull
+// title: A Helm hook's pod cannot pull its image
+// severity: critical
+// confidence: 0.95
+// tags: [helm, hook, image-pull]
+// explains: []
+// impact: >-
+//   Helm stopped at the hook: the release's new revision is failed (or still pending while helm waits),
+//   and nothing after the hook ran. The workloads still run the previous revision.
+// resolution:
+//   - kubectl -n {hook_namespace} describe pod {pod}
+//   - kubectl -n {hook_namespace} get events --field-selector involvedObject.name={pod}
+//   - "# fix the image ({image}): tag, registry credentials (imagePullSecrets) or rate limit, then:"
+//   - helm upgrade {release} <chart> -n {namespace} --reuse-values
+//   - helm rollback {release} {from_version} -n {namespace}
+:param release_key => null;
+
+// The newest revision, not finished well, whose hook ran as a Job (or Pod) whose pod could not pull.
+MATCH (rel:Release)-[:HAS_REVISION]->(rev:Revision)
+WHERE ($release_key IS NULL OR rel.key = $release_key)
+  AND rev.version = rel.latest_version
+  AND rev.status IN ['failed', 'pending-install', 'pending-upgrade', 'pending-rollback']
+MATCH (rev)-[:HAS_HOOK]->(h:Hook)-[:RAN_AS]->(run:Object)
+WHERE coalesce(h.phase, 'Unknown') <> 'Succeeded'
+MATCH (p:Pod)
+WHERE p = run OR (p)-[:OWNED_BY]->(run)
+MATCH (p)-[:HAD_STATE]->(s:ContainerState)
+WHERE s.reason IN ['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName']
+WITH rel, rev, h, run, p, min(s.at) AS first_failed, collect(DISTINCT s.image)[0] AS image
+OPTIONAL MATCH (e:Event)-[:ABOUT]->(p)
+WHERE e.type = 'Warning'
+WITH rel, rev, h, run, p, first_failed, image, e ORDER BY e.last_seen
+WITH rel, rev, h, run, p, first_failed, image, collect(e) AS events
+WITH rel, rev, h, run, p, first_failed, image, events,
+     toLower(reduce(text = '', e IN events | text + ' ' + e.message)) AS said
+WITH rel, rev, h, run, p, first_failed, image, events,
+     CASE
+       WHEN said CONTAINS '429' OR said CONTAINS 'toomanyrequests' OR said CONTAINS 'rate limit'
+         THEN 'the registry is rate limiting pulls (429 Too Many Requests)'
+       WHEN said CONTAINS 'manifest unknown' OR said CONTAINS 'not found' OR said CONTAINS 'manifest for'
+         THEN 'the image or tag does not exist (manifest unknown)'
+       WHEN said CONTAINS 'unauthorized' OR said CONTAINS 'authentication required'
+         OR said CONTAINS 'access denied' OR said CONTAINS 'denied'
+         THEN 'the registry refused the credentials (unauthorized)'
+       WHEN said CONTAINS 'invalidimagename' OR said CONTAINS 'invalid reference'
+         THEN 'the image reference is malformed'
+       ELSE 'the pull keeps failing'
+     END AS why
+RETURN
+  rel.key AS release_key,
+  {kind: 'Pod', namespace: p.namespace, name: p.name} AS subject,
+  'The ' + coalesce(h.events[0], 'helm') + ' hook ' + h.kind + ' ' + h.name + ' of revision ' + rev.version +
+    ' cannot pull ' + coalesce(image, p.images[0], 'its image') + ': ' + why AS summary,
+  'Helm ran hook ' + h.name + ' (' + coalesce(h.path, 'hook') + ') for revision ' + rev.version +
+    '; its pod ' + p.name + ' has been waiting on the image since ' + toString(first_failed) +
+    '. Revision status: ' + rev.status + '. Helm said: ' + coalesce(rev.description, '') AS details,
+  [{kind: 'Revision', name: rel.key + ' v' + rev.version, at: rev.last_deployed,
+    text: rev.status + ': ' + coalesce(rev.description, '')},
+   {kind: 'Hook', name: h.name, at: h.started_at, text: 'phase ' + coalesce(h.phase, 'unknown')},
+   {kind: run.kind, name: run.name, at: run.created_at,
+    text: coalesce(run.failed_reason, 'created for the hook')}] +
+  [e IN events | {kind: 'Event', name: p.name, at: e.last_seen,
+                  text: e.reason + ' (x' + e.count + '): ' + e.message}] AS evidence,
+  [{at: rev.last_deployed, what: 'revision ' + rev.version + ' started (' + rev.status + ')'},
+   {at: h.started_at, what: 'hook ' + h.name + ' started'},
+   {at: first_failed, what: 'pod ' + p.name + ' could not pull ' + coalesce(image, 'its image')},
+   {at: h.completed_at, what: 'hook ' + h.name + ' ended: ' + coalesce(h.phase, 'unknown')}] +
+  [e IN events | {at: e.last_seen, what: e.reason + ': ' + e.message}] AS event_chain,
+  {hook_namespace: p.namespace, pod: p.name, image: coalesce(image, p.images[0]), hook: h.name,
+   job: run.name} AS vars

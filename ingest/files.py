@@ -1,0 +1,198 @@
+"""Observations from files: what a user can hand kgrca with no cluster access.
+
+Accepted, by content rather than by name:
+* ``kubectl get ... -o json`` output: one object, or a List (``items`` of objects; a typed list such
+  as ``PodList`` from ``--raw`` lends its kind to items that lack one);
+* ``kubectl get ... -o yaml``, one or several ``---`` documents;
+* JSON lines, each a watch event ``{"type": "ADDED|MODIFIED|DELETED", "object": {...}}`` (an optional
+  ``observed_at`` is honoured), an observation as ``kgrca trace --sink stdout`` prints it, or an object;
+* a folder: every ``*.json``, ``*.jsonl``, ``*.ndjson``, ``*.yaml``, ``*.yml`` below it, sorted.
+
+Bad input is reported as ``file:line: what was expected`` and the rest of the file still loads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kg_builder.times import parse_time
+from kgrca.contracts import K8S_ACTIONS, Observation, PermanentError, utc_now
+
+SUFFIXES = {".json", ".jsonl", ".ndjson", ".yaml", ".yml"}
+WATCH_TYPES = {"ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"}
+
+
+@dataclasses.dataclass
+class InputProblem:
+    origin: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.reason}"
+
+
+class FileSource:
+    """Reads paths lazily; ``problems`` fills as it goes and says what was skipped and why."""
+
+    def __init__(self, paths: list[str | Path]):
+        self.paths = [Path(p) for p in paths]
+        self.problems: list[InputProblem] = []
+        self.files_read = 0
+
+    def files(self) -> Iterator[Path]:
+        for path in self.paths:
+            if path.is_dir():
+                found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+                if not found:
+                    self.problems.append(InputProblem(str(path), "folder holds no .json, .jsonl or .yaml files"))
+                yield from found
+            elif path.is_file():
+                yield path
+            else:
+                self.problems.append(InputProblem(str(path), "no such file or folder"))
+
+    def observations(self) -> Iterator[Observation]:
+        for path in self.files():
+            self.files_read += 1
+            try:
+                yield from self._read(path)
+            except OSError as exc:
+                self.problems.append(InputProblem(str(path), f"cannot read: {exc.strerror or exc}"))
+            except UnicodeDecodeError:
+                self.problems.append(InputProblem(str(path), "not a text file (expected JSON or YAML)"))
+
+    def _read(self, path: Path) -> Iterator[Observation]:
+        with path.open(encoding="utf-8") as handle:
+            head = handle.read(4096)
+        first = head.lstrip()[:1]
+        if not first:
+            self.problems.append(InputProblem(str(path), "empty file"))
+        elif first in "{[" and self._looks_like_lines(path, head):
+            yield from self._read_lines(path)
+        elif first in "{[":
+            yield from self._read_json_document(path)
+        else:
+            yield from self._read_yaml(path)
+
+    @staticmethod
+    def _looks_like_lines(path: Path, head: str) -> bool:
+        if path.suffix.lower() in {".jsonl", ".ndjson"}:
+            return True
+        first_line = head.lstrip().split("\n", 1)[0].strip()
+        try:
+            json.loads(first_line)
+        except json.JSONDecodeError:
+            return False
+        return "\n" in head.lstrip() and head.lstrip().split("\n", 1)[1].strip()[:1] == "{"
+
+    def _read_lines(self, path: Path) -> Iterator[Observation]:
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                origin = f"{path}:{number}"
+                try:
+                    data = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    self.problems.append(InputProblem(origin, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+                    continue
+                yield from self._from_record(data, origin)
+
+    def _read_json_document(self, path: Path) -> Iterator[Observation]:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            self.problems.append(InputProblem(f"{path}:{exc.lineno}",
+                                              f"not valid JSON ({exc.msg} at column {exc.colno})"))
+            return
+        items = data if isinstance(data, list) else [data]
+        for index, item in enumerate(items):
+            yield from self._from_record(item, f"{path}" + (f"[{index}]" if isinstance(data, list) else ""))
+
+    def _read_yaml(self, path: Path) -> Iterator[Observation]:
+        try:
+            documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}" if mark else str(path)
+            self.problems.append(InputProblem(where, f"not valid JSON or YAML ({getattr(exc, 'problem', exc)})"))
+            return
+        for index, document in enumerate(d for d in documents if d is not None):
+            yield from self._from_record(document, f"{path}#doc{index + 1}")
+
+    def _from_record(self, data: Any, origin: str) -> Iterator[Observation]:
+        try:
+            yield from record_observations(data, origin)
+        except PermanentError as exc:
+            self.problems.append(InputProblem(origin, str(exc)))
+
+
+def record_observations(data: Any, origin: str) -> Iterator[Observation]:
+    """The observations one JSON record stands for; PermanentError says what was expected."""
+    if not isinstance(data, dict):
+        raise PermanentError(f"expected a JSON object, got {type(data).__name__}")
+    if "schema" in data and "payload" in data:
+        yield Observation.from_json({**data, "origin": origin})
+        return
+    if "type" in data and "object" in data:
+        yield from _watch_event(data, origin)
+        return
+    kind = data.get("kind")
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(data.get("items"), list):
+        item_kind = kind[: -len("List")] if kind != "List" else None
+        for index, item in enumerate(data["items"]):
+            if not isinstance(item, dict):
+                raise PermanentError(f"items[{index}] is not an object")
+            if item_kind and "kind" not in item:
+                item = {"kind": item_kind, "apiVersion": data.get("apiVersion"), **item}
+            yield _object(item, "SNAPSHOT", f"{origin} items[{index}]")
+        return
+    if kind and "metadata" in data:
+        yield _object(data, "SNAPSHOT", origin)
+        return
+    raise PermanentError("expected a Kubernetes object (kind, metadata), a List, a watch event "
+                         "{\"type\", \"object\"} or a kgrca observation")
+
+
+def _watch_event(data: dict[str, Any], origin: str) -> Iterator[Observation]:
+    kind = data["type"]
+    if kind not in WATCH_TYPES:
+        raise PermanentError(f"watch event type {kind!r} is not one of ADDED, MODIFIED, DELETED")
+    if kind in {"BOOKMARK", "ERROR"}:
+        return
+    obj = data["object"]
+    if not isinstance(obj, dict) or "kind" not in obj or "metadata" not in obj:
+        raise PermanentError("watch event 'object' must be a Kubernetes object with kind and metadata")
+    yield _object(obj, kind, origin, data.get("observed_at"))
+
+
+def _object(obj: dict[str, Any], action: str, origin: str, observed_at: str | None = None) -> Observation:
+    assert action in K8S_ACTIONS
+    if not isinstance(obj.get("metadata"), dict):
+        raise PermanentError(f"{obj.get('kind')} has no metadata object")
+    return Observation("k8s", action, obj, observed_at or object_time(obj) or utc_now(), origin)
+
+
+def object_time(obj: dict[str, Any]) -> str | None:
+    """The latest time an object carries, so a dump replays with the same times it was taken at."""
+    status = obj.get("status") if isinstance(obj.get("status"), dict) else {}
+    candidates = [
+        (obj.get("metadata") or {}).get("creationTimestamp"),
+        obj.get("lastTimestamp"), obj.get("eventTime"), (obj.get("series") or {}).get("lastObservedTime"),
+        status.get("startTime"), status.get("completionTime"),
+    ]
+    for condition in status.get("conditions") or []:
+        if isinstance(condition, dict):
+            candidates.append(condition.get("lastTransitionTime"))
+    for container in (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or []):
+        for state in ((container.get("state") or {}) | {}).values():
+            if isinstance(state, dict):
+                candidates.extend([state.get("startedAt"), state.get("finishedAt")])
+    parsed = [(t, s) for s in candidates if (t := parse_time(s)) is not None]
+    return max(parsed)[1] if parsed else None

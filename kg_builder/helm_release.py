@@ -1,0 +1,188 @@
+"""Decoding Helm 3 releases from their storage objects, and parsing their manifests.
+
+Helm stores each revision as a Secret (type ``helm.sh/release.v1``) or, with ``HELM_DRIVER=configmap``,
+a ConfigMap labelled ``owner=helm``; the ``release`` key holds JSON -> gzip -> base64. A Secret's data
+is base64 once more on the wire (see ../shared/reference/helm-release-format.md, section 3).
+
+Release values may hold credentials: only their key paths and a hash leave this module.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import gzip
+import hashlib
+import json
+import re
+import zlib
+from typing import Any
+
+import yaml
+
+from kgrca.contracts import PermanentError
+
+GZIP_MAGIC = b"\x1f\x8b\x08"
+SECRET_TYPE = "helm.sh/release.v1"
+_SOURCE = re.compile(r"^# Source: (.+)$", re.MULTILINE)
+
+
+@dataclasses.dataclass(frozen=True)
+class ManifestObject:
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None
+    source: str | None
+
+
+@dataclasses.dataclass
+class HelmRelease:
+    name: str
+    namespace: str
+    version: int
+    status: str
+    description: str
+    chart: str | None
+    chart_version: str | None
+    app_version: str | None
+    first_deployed: str | None
+    last_deployed: str | None
+    deleted: str | None
+    values_keys: list[str]
+    values_hash: str | None
+    manifest: list[ManifestObject]
+    hooks: list[dict[str, Any]]
+
+
+def is_release_storage(obj: dict[str, Any]) -> bool:
+    """True for a Secret or ConfigMap that holds a Helm 3 release."""
+    kind = obj.get("kind")
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    if kind == "Secret":
+        return obj.get("type") == SECRET_TYPE
+    return kind == "ConfigMap" and labels.get("owner") == "helm" and "release" in (obj.get("data") or {})
+
+
+def storage_name(obj: dict[str, Any]) -> str:
+    meta = obj.get("metadata") or {}
+    return f"{obj.get('kind')} {meta.get('namespace', '')}/{meta.get('name', '')}"
+
+
+def decode_storage(obj: dict[str, Any]) -> dict[str, Any]:
+    """The release JSON held by a release Secret or ConfigMap; PermanentError naming the object if corrupt."""
+    data = obj.get("data") or {}
+    encoded = data.get("release")
+    if not encoded:
+        raise PermanentError(f"{storage_name(obj)}: no 'release' key in data")
+    try:
+        raw = encoded.encode("ascii") if isinstance(encoded, str) else bytes(encoded)
+        if obj.get("kind") == "Secret":
+            raw = base64.b64decode(raw, validate=True)  # the API server's own layer
+        return decode_release(raw)
+    except (binascii.Error, ValueError, UnicodeError, EOFError, OSError, zlib.error) as exc:
+        raise PermanentError(f"{storage_name(obj)}: corrupt or truncated release data ({exc})") from None
+
+
+def decode_release(helm_encoded: bytes) -> dict[str, Any]:
+    """Helm's own encoding: base64 -> (gzip if the magic is there) -> JSON."""
+    payload = base64.b64decode(helm_encoded, validate=True)
+    if payload[:3] == GZIP_MAGIC:
+        payload = gzip.decompress(payload)
+    release = json.loads(payload)
+    if not isinstance(release, dict):
+        raise ValueError("release JSON is not an object")
+    return release
+
+
+def encode_release(release: dict[str, Any]) -> str:
+    """Helm's encoding of a release (what ``data.release`` of a ConfigMap holds); for fixtures and tests."""
+    return base64.b64encode(gzip.compress(json.dumps(release).encode(), compresslevel=9)).decode()
+
+
+def value_keys(values: Any, prefix: str = "") -> list[str]:
+    """Dotted key paths of a values tree, without the values (they may be credentials)."""
+    if not isinstance(values, dict):
+        return [prefix] if prefix else []
+    keys: list[str] = []
+    for key in sorted(values, key=str):
+        path = f"{prefix}.{key}" if prefix else str(key)
+        child = values[key]
+        keys.extend(value_keys(child, path) if isinstance(child, dict) and child else [path])
+    return keys
+
+
+def parse_manifest(manifest: str, default_namespace: str) -> list[ManifestObject]:
+    """Objects of a rendered manifest (``---``-separated, ``# Source:`` comments name the template).
+
+    A document Helm rendered but that does not parse is skipped: the live objects still tell the story,
+    and the revision's own status and description carry helm's error.
+    """
+    objects: list[ManifestObject] = []
+    for document in re.split(r"^---\s*$", manifest or "", flags=re.MULTILINE):
+        source = _SOURCE.search(document)
+        try:
+            body = yaml.safe_load(document)
+        except yaml.YAMLError:
+            continue
+        for item in _items(body):
+            meta = item.get("metadata") or {}
+            if not item.get("kind") or not meta.get("name"):
+                continue
+            objects.append(ManifestObject(
+                api_version=str(item.get("apiVersion", "")), kind=str(item["kind"]), name=str(meta["name"]),
+                namespace=meta.get("namespace") or default_namespace,
+                source=source.group(1).strip() if source else None))
+    return objects
+
+
+def _items(body: Any) -> list[dict[str, Any]]:
+    if not isinstance(body, dict):
+        return []
+    if body.get("kind", "").endswith("List") and isinstance(body.get("items"), list):
+        return [item for item in body["items"] if isinstance(item, dict)]
+    return [body]
+
+
+def _time(value: Any) -> str | None:
+    return value or None  # Helm writes "" for a zero time
+
+
+def read_release(obj: dict[str, Any]) -> HelmRelease:
+    """The release a storage object holds, with the labels Helm keeps outside the JSON as fallbacks."""
+    meta = obj.get("metadata") or {}
+    labels = meta.get("labels") or {}
+    release = decode_storage(obj)
+    info = release.get("info") or {}
+    chart_meta = (release.get("chart") or {}).get("metadata") or {}
+    namespace = release.get("namespace") or meta.get("namespace") or "default"
+    config = release.get("config") or {}
+    version = release.get("version") or labels.get("version")
+    name = release.get("name") or labels.get("name")
+    if not name or not str(version or "").isdigit():
+        raise PermanentError(f"{storage_name(obj)}: release has no name or revision number")
+    return HelmRelease(
+        name=name, namespace=namespace, version=int(version),
+        status=info.get("status") or labels.get("status") or "unknown",
+        description=info.get("description") or "",
+        chart=chart_meta.get("name"), chart_version=chart_meta.get("version"),
+        app_version=chart_meta.get("appVersion"),
+        first_deployed=_time(info.get("first_deployed")), last_deployed=_time(info.get("last_deployed")),
+        deleted=_time(info.get("deleted")),
+        values_keys=value_keys(config),
+        values_hash=hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest() if config else None,
+        manifest=parse_manifest(release.get("manifest") or "", namespace),
+        hooks=[hook for hook in release.get("hooks") or [] if isinstance(hook, dict)],
+    )
+
+
+def hook_namespace(hook: dict[str, Any], default_namespace: str) -> str:
+    """The namespace a hook's object lives in (its manifest may name one)."""
+    try:
+        body = yaml.safe_load(hook.get("manifest") or "")
+    except yaml.YAMLError:
+        return default_namespace
+    if isinstance(body, dict):
+        return (body.get("metadata") or {}).get("namespace") or default_namespace
+    return default_namespace

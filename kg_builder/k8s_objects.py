@@ -1,0 +1,413 @@
+"""Rows for Kubernetes objects: the object, its name slot, ownership, references, history and Events.
+
+The model is documented in docs/graph-model.md. Times are stored as Neo4j DateTime. History nodes
+(ContainerState, Condition) are keyed by what changed, so replaying the same objects adds nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from kg_builder import helm_release
+from kg_builder import k8s_statements as st
+from kg_builder.keys import hook_key, release_key, resource_ref, revision_key
+from kg_builder.statements import Emitted
+from kg_builder.times import parse_time, with_times
+from kgrca.contracts import Observation, PermanentError
+
+_LABEL_SAFE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
+
+
+def rows(observation: Observation) -> Iterable[Emitted]:
+    obj = observation.payload
+    kind = obj.get("kind")
+    meta = obj.get("metadata")
+    if not kind or not isinstance(meta, dict):
+        raise PermanentError("not a Kubernetes object: expected 'kind' and 'metadata'")
+    if kind == "Event":
+        yield from _event_rows(obj, observation)
+        return
+    if not meta.get("uid"):
+        raise PermanentError(f"{kind} {meta.get('namespace', '')}/{meta.get('name', '')} has no metadata.uid")
+    yield from _object_rows(obj, observation)
+    if helm_release.is_release_storage(obj):
+        yield from _release_rows(obj, observation)
+
+
+# --- objects ------------------------------------------------------------------------------------
+
+
+def _object_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emitted]:
+    kind = obj["kind"]
+    meta = obj["metadata"]
+    uid = meta["uid"]
+    namespace = meta.get("namespace") or ""
+    deleted = observation.action == "DELETED"
+    props = _common_props(obj)
+    props.update(_KIND_PROPS.get(kind, _no_props)(obj))
+    with_times(props, *_TIME_FIELDS)
+    yield st.object_upsert(kind if _LABEL_SAFE.match(kind) else "Object"), {
+        "uid": uid, "ref": props["ref"], "kind": kind, "namespace": namespace, "name": meta.get("name"),
+        "rv": _resource_version(meta), "props": props, "deleted": deleted,
+        "at": parse_time(observation.observed_at),
+    }
+    if kind in ("Job", "Pod"):
+        yield st.OBJECT_RAN_FOR_HOOK, {"uid": uid}
+    for owner in meta.get("ownerReferences") or []:
+        if owner.get("uid"):
+            yield st.OWNED_BY, {
+                "uid": uid, "owner_uid": owner["uid"], "owner_kind": owner.get("kind"),
+                "owner_name": owner.get("name"), "controller": bool(owner.get("controller")),
+                "owner_ref": resource_ref(owner.get("kind", ""), namespace, owner.get("name", "")),
+            }
+    annotations = meta.get("annotations") or {}
+    release = annotations.get("meta.helm.sh/release-name")
+    if release:
+        release_ns = annotations.get("meta.helm.sh/release-namespace") or namespace
+        yield st.MANAGES, {"uid": uid, "key": release_key(release_ns, release), "namespace": release_ns,
+                           "name": release}
+    yield from _KIND_EXTRA.get(kind, _no_rows)(obj, observation)
+    yield from _condition_rows(uid, kind, obj, observation)
+
+
+def _common_props(obj: dict[str, Any]) -> dict[str, Any]:
+    meta = obj["metadata"]
+    labels = meta.get("labels") or {}
+    annotations = meta.get("annotations") or {}
+    return {
+        "kind": obj["kind"],
+        "api_version": obj.get("apiVersion"),
+        "name": meta.get("name"),
+        "namespace": meta.get("namespace") or "",
+        "ref": resource_ref(obj["kind"], meta.get("namespace"), meta.get("name", "")),
+        "label_pairs": sorted(f"{k}={v}" for k, v in labels.items()),
+        "created_at": meta.get("creationTimestamp"),
+        "managed_by": labels.get("app.kubernetes.io/managed-by"),
+        "helm_release": annotations.get("meta.helm.sh/release-name"),
+        "helm_hook": annotations.get("helm.sh/hook"),
+        "generation": meta.get("generation"),
+    }
+
+
+def _resource_version(meta: dict[str, Any]) -> int:
+    """resourceVersion as a number where it is one (etcd revisions are), so stale replays don't win."""
+    version = str(meta.get("resourceVersion") or "")
+    return int(version) if version.isdigit() else -1
+
+
+def _no_props(obj: dict[str, Any]) -> dict[str, Any]:
+    return {}
+
+
+def _no_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emitted]:
+    return iter(())
+
+
+def _containers(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return (spec.get("initContainers") or []) + (spec.get("containers") or [])
+
+
+def _pod_props(obj: dict[str, Any]) -> dict[str, Any]:
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    statuses = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
+    ready = next((c.get("status") == "True" for c in status.get("conditions") or [] if c.get("type") == "Ready"),
+                 False)
+    return {
+        "phase": status.get("phase"),
+        "reason": status.get("reason"),
+        "message": status.get("message"),
+        "node_name": spec.get("nodeName"),
+        "ready": ready,
+        "start_time": status.get("startTime"),
+        "restarts": sum(int(c.get("restartCount") or 0) for c in statuses),
+        "waiting_reasons": sorted({(c.get("state") or {}).get("waiting", {}).get("reason") for c in statuses}
+                                  - {None}),
+        "images": [c.get("image") for c in _containers(spec) if c.get("image")],
+        "has_readiness_probe": any(c.get("readinessProbe") for c in spec.get("containers") or []),
+        "memory_limits": [((c.get("resources") or {}).get("limits") or {}).get("memory") or ""
+                          for c in spec.get("containers") or []],
+        "restart_policy": spec.get("restartPolicy"),
+    }
+
+
+def _pod_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emitted]:
+    uid = obj["metadata"]["uid"]
+    namespace = obj["metadata"].get("namespace") or ""
+    spec = obj.get("spec") or {}
+    if spec.get("nodeName"):
+        yield st.SCHEDULED_ON, {"uid": uid, "ref": resource_ref("Node", None, spec["nodeName"]),
+                                "name": spec["nodeName"]}
+    for kind, name, how, optional, key in _pod_references(spec):
+        yield st.USES, {"uid": uid, "ref": resource_ref(kind, namespace, name), "kind": kind,
+                        "namespace": namespace, "name": name, "how": how, "optional": optional, "key": key}
+    yield st.POD_SELECTED_BY, {"uid": uid, "namespace": namespace}
+    yield from _container_state_rows(uid, obj, observation)
+
+
+def _pod_references(spec: dict[str, Any]) -> Iterator[tuple[str, str, str, bool, str | None]]:
+    for volume in spec.get("volumes") or []:
+        if "configMap" in volume:
+            yield ("ConfigMap", volume["configMap"].get("name", ""), "volume",
+                   bool(volume["configMap"].get("optional")), None)
+        if "secret" in volume:
+            yield ("Secret", volume["secret"].get("secretName", ""), "volume",
+                   bool(volume["secret"].get("optional")), None)
+        if "persistentVolumeClaim" in volume:
+            yield "PersistentVolumeClaim", volume["persistentVolumeClaim"].get("claimName", ""), "volume", False, None
+        for source in (volume.get("projected") or {}).get("sources") or []:
+            for field, kind in (("configMap", "ConfigMap"), ("secret", "Secret")):
+                if field in source:
+                    yield kind, source[field].get("name", ""), "projected", bool(source[field].get("optional")), None
+    for container in _containers(spec):
+        for env_from in container.get("envFrom") or []:
+            for field, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
+                if field in env_from:
+                    yield kind, env_from[field].get("name", ""), "envFrom", bool(env_from[field].get("optional")), None
+        for env in container.get("env") or []:
+            source = env.get("valueFrom") or {}
+            for field, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
+                if field in source:
+                    ref = source[field]
+                    yield kind, ref.get("name", ""), "env", bool(ref.get("optional")), ref.get("key")
+    for secret in spec.get("imagePullSecrets") or []:
+        if secret.get("name"):
+            yield "Secret", secret["name"], "imagePull", True, None
+
+
+def _container_state_rows(uid: str, obj: dict[str, Any], observation: Observation) -> Iterator[Emitted]:
+    status = obj.get("status") or {}
+    for init, field in ((True, "initContainerStatuses"), (False, "containerStatuses")):
+        for container in status.get(field) or []:
+            name = container.get("name", "")
+            restarts = int(container.get("restartCount") or 0)
+            for state_of, restart in (("state", restarts), ("lastState", restarts - 1)):
+                for state, detail in (container.get(state_of) or {}).items():
+                    if not isinstance(detail, dict) or restart < 0:
+                        continue
+                    reason = detail.get("reason") or ("Running" if state == "running" else None)
+                    at = detail.get("finishedAt") or detail.get("startedAt") or observation.observed_at
+                    yield st.CONTAINER_STATE, {
+                        "uid": uid, "key": f"{uid}/{name}/{restart}/{state}/{reason or ''}",
+                        "at": parse_time(at),
+                        "props": {
+                            "pod_uid": uid, "container": name, "init": init, "state": state, "reason": reason,
+                            "message": (detail.get("message") or "")[:2000] or None,
+                            "exit_code": detail.get("exitCode"), "signal": detail.get("signal"),
+                            "restart_count": restart, "started_at": parse_time(detail.get("startedAt")),
+                            "finished_at": parse_time(detail.get("finishedAt")), "image": container.get("image"),
+                        },
+                    }
+
+
+def _job_props(obj: dict[str, Any]) -> dict[str, Any]:
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    conditions = {c.get("type"): c for c in status.get("conditions") or [] if c.get("status") == "True"}
+    failed = conditions.get("Failed") or {}
+    return {
+        "completions": spec.get("completions"), "parallelism": spec.get("parallelism"),
+        "backoff_limit": spec.get("backoffLimit"), "active_deadline_seconds": spec.get("activeDeadlineSeconds"),
+        "active": status.get("active") or 0, "succeeded": status.get("succeeded") or 0,
+        "failed": status.get("failed") or 0, "start_time": status.get("startTime"),
+        "completion_time": status.get("completionTime"),
+        "complete": "Complete" in conditions, "failed_reason": failed.get("reason"),
+        "failed_message": failed.get("message"),
+        "images": [c.get("image") for c in _containers(((spec.get("template") or {}).get("spec")) or {})],
+    }
+
+
+def _workload_props(obj: dict[str, Any]) -> dict[str, Any]:
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    conditions = {c.get("type"): c for c in status.get("conditions") or []}
+    progressing = conditions.get("Progressing") or {}
+    template_spec = ((spec.get("template") or {}).get("spec")) or {}
+    return {
+        "replicas": spec.get("replicas"),
+        "ready_replicas": status.get("readyReplicas") or status.get("numberReady") or 0,
+        "available_replicas": status.get("availableReplicas") or status.get("numberAvailable") or 0,
+        "updated_replicas": status.get("updatedReplicas") or status.get("updatedNumberScheduled") or 0,
+        "unavailable_replicas": status.get("unavailableReplicas") or status.get("numberUnavailable") or 0,
+        "desired_scheduled": status.get("desiredNumberScheduled"),
+        "observed_generation": status.get("observedGeneration"),
+        "progressing_reason": progressing.get("reason"),
+        "selector_pairs": sorted(f"{k}={v}" for k, v in
+                                 ((spec.get("selector") or {}).get("matchLabels") or {}).items()),
+        "images": [c.get("image") for c in _containers(template_spec) if c.get("image")],
+    }
+
+
+def _service_props(obj: dict[str, Any]) -> dict[str, Any]:
+    spec = obj.get("spec") or {}
+    return {"service_type": spec.get("type"), "cluster_ip": spec.get("clusterIP"),
+            "selector_pairs": sorted(f"{k}={v}" for k, v in (spec.get("selector") or {}).items())}
+
+
+def _service_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emitted]:
+    if (obj.get("spec") or {}).get("selector"):
+        yield st.SERVICE_SELECTS, {"uid": obj["metadata"]["uid"], "namespace": obj["metadata"].get("namespace")}
+
+
+def _node_props(obj: dict[str, Any]) -> dict[str, Any]:
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    conditions = {c.get("type"): c for c in status.get("conditions") or []}
+    ready = conditions.get("Ready") or {}
+    allocatable = status.get("allocatable") or {}
+    return {
+        "ready": ready.get("status") == "True", "ready_reason": ready.get("reason"),
+        "unschedulable": bool(spec.get("unschedulable")),
+        "taints": [f"{t.get('key')}={t.get('value', '')}:{t.get('effect')}" for t in spec.get("taints") or []],
+        "pressure": sorted(t for t, c in conditions.items() if t.endswith("Pressure") and c.get("status") == "True"),
+        "allocatable_cpu": allocatable.get("cpu"), "allocatable_memory": allocatable.get("memory"),
+    }
+
+
+def _pvc_props(obj: dict[str, Any]) -> dict[str, Any]:
+    spec = obj.get("spec") or {}
+    return {"phase": (obj.get("status") or {}).get("phase"), "storage_class": spec.get("storageClassName"),
+            "volume_name": spec.get("volumeName")}
+
+
+def _crd_props(obj: dict[str, Any]) -> dict[str, Any]:
+    spec = obj.get("spec") or {}
+    group = spec.get("group")
+    versions = [v.get("name") for v in spec.get("versions") or [] if v.get("served", True)]
+    return {"group": group, "crd_kind": (spec.get("names") or {}).get("kind"), "scope": spec.get("scope"),
+            "served_versions": versions, "served_api_versions": [f"{group}/{v}" for v in versions]}
+
+
+def _data_keys_props(obj: dict[str, Any]) -> dict[str, Any]:
+    """ConfigMaps and Secrets: metadata and the names of their keys, never their values."""
+    keys = sorted(set(obj.get("data") or {}) | set(obj.get("binaryData") or {}) | set(obj.get("stringData") or {}))
+    return {"data_keys": keys, "secret_type": obj.get("type")}
+
+
+def _namespace_props(obj: dict[str, Any]) -> dict[str, Any]:
+    return {"phase": (obj.get("status") or {}).get("phase")}
+
+
+_KIND_PROPS = {
+    "Pod": _pod_props, "Job": _job_props, "Deployment": _workload_props, "ReplicaSet": _workload_props,
+    "StatefulSet": _workload_props, "DaemonSet": _workload_props, "Service": _service_props,
+    "Node": _node_props, "PersistentVolumeClaim": _pvc_props, "CustomResourceDefinition": _crd_props,
+    "ConfigMap": _data_keys_props, "Secret": _data_keys_props, "Namespace": _namespace_props,
+}
+_KIND_EXTRA = {"Pod": _pod_rows, "Service": _service_rows}
+_TIME_FIELDS = ("created_at", "start_time", "completion_time")
+
+
+def _condition_rows(uid: str, kind: str, obj: dict[str, Any], observation: Observation) -> Iterator[Emitted]:
+    status = obj.get("status")
+    if not isinstance(status, dict):
+        return
+    if kind == "Pod" and status.get("phase"):
+        phase = status["phase"]
+        yield st.CONDITION, {
+            "uid": uid, "key": f"{uid}/Phase/{phase}/{status.get('reason') or ''}",
+            "at": parse_time(_phase_time(status, phase) or observation.observed_at),
+            "props": {"object_uid": uid, "type": "Phase", "status": phase, "reason": status.get("reason"),
+                      "message": status.get("message")}}
+    for condition in status.get("conditions") or []:
+        if not isinstance(condition, dict) or not condition.get("type"):
+            continue
+        at = (condition.get("lastTransitionTime") or condition.get("lastUpdateTime")
+              or condition.get("lastHeartbeatTime") or observation.observed_at)
+        yield st.CONDITION, {
+            "uid": uid,
+            "key": f"{uid}/{condition['type']}/{condition.get('status')}/{condition.get('reason') or ''}/"
+                   f"{condition.get('lastTransitionTime') or ''}",
+            "at": parse_time(at),
+            "props": {"object_uid": uid, "type": condition["type"], "status": condition.get("status"),
+                      "reason": condition.get("reason"),
+                      "message": (condition.get("message") or "")[:2000] or None}}
+
+
+def _phase_time(status: dict[str, Any], phase: str) -> str | None:
+    wanted = {"Running": "Ready", "Succeeded": "Ready", "Failed": "Ready", "Pending": "PodScheduled"}.get(phase)
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == wanted and condition.get("lastTransitionTime"):
+            return condition["lastTransitionTime"]
+    return status.get("startTime")
+
+
+# --- events -------------------------------------------------------------------------------------
+
+
+def _event_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emitted]:
+    """core/v1 Events and events.k8s.io/v1 Events, linked to the object they are about."""
+    meta = obj["metadata"]
+    involved = obj.get("involvedObject") or obj.get("regarding") or {}
+    series = obj.get("series") or {}
+    source = obj.get("source") or {}
+    first_seen = (obj.get("firstTimestamp") or obj.get("deprecatedFirstTimestamp") or obj.get("eventTime")
+                  or meta.get("creationTimestamp"))
+    last_seen = (series.get("lastObservedTime") or obj.get("lastTimestamp") or obj.get("deprecatedLastTimestamp")
+                 or obj.get("eventTime") or first_seen)
+    uid = meta.get("uid") or f"{meta.get('namespace', '')}/{meta.get('name', '')}"
+    namespace = involved.get("namespace") or meta.get("namespace") or ""
+    yield st.EVENT, {"uid": uid, "rv": _resource_version(meta), "involved_uid": involved.get("uid"), "props": {
+        "reason": obj.get("reason"), "type": obj.get("type"),
+        "message": (obj.get("message") or obj.get("note") or "")[:4000],
+        "count": int(series.get("count") or obj.get("count") or obj.get("deprecatedCount") or 1),
+        "first_seen": parse_time(first_seen), "last_seen": parse_time(last_seen or observation.observed_at),
+        "source": source.get("component") or obj.get("reportingComponent") or obj.get("reportingController"),
+        "host": source.get("host") or obj.get("reportingInstance"),
+        "namespace": meta.get("namespace") or "",
+        "involved_kind": involved.get("kind"), "involved_name": involved.get("name"),
+        "involved_namespace": namespace, "involved_uid": involved.get("uid"),
+        "involved_field": involved.get("fieldPath"),
+        "involved_ref": resource_ref(involved.get("kind", ""), namespace, involved.get("name", "")),
+    }}
+
+
+# --- Helm releases ------------------------------------------------------------------------------
+
+
+def _release_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emitted]:
+    storage_uid = obj["metadata"]["uid"]
+    if observation.action == "DELETED":
+        yield st.REVISION_REMOVED, {"storage_uid": storage_uid, "at": parse_time(observation.observed_at)}
+        return
+    release = helm_release.read_release(obj)  # PermanentError names the Secret; the object rows stand
+    key = revision_key(release.namespace, release.name, release.version)
+    rel_key = release_key(release.namespace, release.name)
+    rv = _resource_version(obj["metadata"])
+    yield st.REVISION, {"key": key, "release_key": rel_key, "rv": rv, "props": with_times({
+        "namespace": release.namespace, "release": release.name, "version": release.version,
+        "status": release.status, "description": release.description, "chart": release.chart,
+        "chart_version": release.chart_version, "app_version": release.app_version,
+        "first_deployed": release.first_deployed, "last_deployed": release.last_deployed,
+        "deleted": release.deleted, "values_keys": release.values_keys, "values_hash": release.values_hash,
+        "storage": helm_release.storage_name(obj), "storage_uid": storage_uid,
+    }, "first_deployed", "last_deployed", "deleted")}
+    yield st.REVISION_LINKS, {"key": key, "release_key": rel_key,
+                              "prev_key": revision_key(release.namespace, release.name, release.version - 1),
+                              "next_key": revision_key(release.namespace, release.name, release.version + 1)}
+    for item in release.manifest:
+        yield st.DECLARES, {"revision_key": key, "rv": rv, "ref": resource_ref(item.kind, item.namespace, item.name),
+                            "kind": item.kind, "namespace": item.namespace, "name": item.name,
+                            "api_version": item.api_version, "source": item.source}
+    for hook in release.hooks:
+        kind = hook.get("kind") or ""
+        name = hook.get("name") or ""
+        last_run = hook.get("last_run") or {}
+        namespace = helm_release.hook_namespace(hook, release.namespace)
+        key_of_hook = hook_key(release.namespace, release.name, release.version, kind, name)
+        yield st.HOOK, {
+            "revision_key": key, "key": key_of_hook, "rv": rv, "ref": resource_ref(kind, namespace, name),
+            "kind": kind, "namespace": namespace, "name": name,
+            "props": {
+                "name": name, "kind": kind, "namespace": namespace, "path": hook.get("path"),
+                "events": hook.get("events") or [], "weight": int(hook.get("weight") or 0),
+                "delete_policies": hook.get("delete_policies") or [],
+                "output_log_policies": hook.get("output_log_policies") or [],
+                "phase": last_run.get("phase") or None, "started_at": parse_time(last_run.get("started_at")),
+                "completed_at": parse_time(last_run.get("completed_at")), "revision_key": key,
+                "release_key": rel_key,
+            },
+        }
+        yield st.HOOK_RAN_AS, {"key": key_of_hook}

@@ -1,0 +1,197 @@
+"""The Cypher the Kubernetes mapper emits. Every statement MERGEs on a constrained key (cypher/schema.cypher).
+
+Freshness: an object's resourceVersion (``rv``) is kept; a row older than what the graph holds does not
+overwrite the latest state, so replays and redeliveries never move the graph backwards.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from kg_builder.statements import HISTORY, LINKS, NODES, Statement
+
+_SLOT = ("MERGE (r:Resource {ref: row.ref}) "
+         "ON CREATE SET r.kind = row.kind, r.namespace = row.namespace, r.name = row.name")
+
+
+@functools.cache
+def object_upsert(label: str) -> Statement:
+    """One statement per kind so its label is static and its plan cached."""
+    return Statement(f"object:{label}", NODES, f"""
+UNWIND $rows AS row
+MERGE (o:Object {{uid: row.uid}})
+SET o:{label}
+WITH o, row, coalesce(o.rv, -2) <= row.rv AS fresh
+FOREACH (_ IN CASE WHEN fresh THEN [1] ELSE [] END |
+  SET o += row.props, o.rv = row.rv, o.placeholder = null)
+FOREACH (_ IN CASE WHEN row.deleted THEN [1] ELSE [] END |
+  SET o.deleted_at = coalesce(o.deleted_at, row.at))
+WITH o, row
+{_SLOT}
+MERGE (o)-[:INSTANCE_OF]->(r)
+""")
+
+
+OWNED_BY = Statement("owned_by", HISTORY, """
+UNWIND $rows AS row
+MATCH (o:Object {uid: row.uid})
+MERGE (p:Object {uid: row.owner_uid})
+ON CREATE SET p.kind = row.owner_kind, p.name = row.owner_name, p.ref = row.owner_ref, p.placeholder = true
+MERGE (o)-[rel:OWNED_BY]->(p)
+SET rel.controller = row.controller
+""")
+
+MANAGES = Statement("manages", HISTORY, """
+UNWIND $rows AS row
+MATCH (o:Object {uid: row.uid})
+MERGE (rel:Release {key: row.key})
+ON CREATE SET rel.namespace = row.namespace, rel.name = row.name
+MERGE (rel)-[:MANAGES]->(o)
+""")
+
+SCHEDULED_ON = Statement("scheduled_on", HISTORY, """
+UNWIND $rows AS row
+MATCH (o:Object {uid: row.uid})
+MERGE (r:Resource {ref: row.ref})
+ON CREATE SET r.kind = 'Node', r.namespace = '', r.name = row.name
+MERGE (o)-[:SCHEDULED_ON]->(r)
+""")
+
+USES = Statement("uses", HISTORY, f"""
+UNWIND $rows AS row
+MATCH (o:Object {{uid: row.uid}})
+{_SLOT}
+MERGE (o)-[u:USES {{how: row.how, key: coalesce(row.key, '')}}]->(r)
+SET u.optional = row.optional
+""")
+
+CONTAINER_STATE = Statement("container_state", HISTORY, """
+UNWIND $rows AS row
+MATCH (o:Object {uid: row.uid})
+MERGE (s:ContainerState {key: row.key})
+ON CREATE SET s.at = row.at
+SET s += row.props
+MERGE (o)-[:HAD_STATE]->(s)
+""")
+
+CONDITION = Statement("condition", HISTORY, """
+UNWIND $rows AS row
+MATCH (o:Object {uid: row.uid})
+MERGE (c:Condition {key: row.key})
+ON CREATE SET c.at = row.at
+SET c += row.props
+MERGE (o)-[:HAD_CONDITION]->(c)
+""")
+
+EVENT = Statement("event", NODES, """
+UNWIND $rows AS row
+MERGE (e:Event {uid: row.uid})
+WITH e, row, coalesce(e.rv, -2) <= row.rv AS fresh
+FOREACH (_ IN CASE WHEN fresh THEN [1] ELSE [] END | SET e += row.props, e.rv = row.rv)
+FOREACH (_ IN CASE WHEN row.involved_uid IS NOT NULL THEN [1] ELSE [] END |
+  MERGE (o:Object {uid: row.involved_uid})
+  ON CREATE SET o.kind = row.props.involved_kind, o.name = row.props.involved_name,
+                o.namespace = row.props.involved_namespace, o.ref = row.props.involved_ref, o.placeholder = true
+  MERGE (e)-[:ABOUT]->(o))
+FOREACH (_ IN CASE WHEN row.involved_uid IS NULL THEN [1] ELSE [] END |
+  MERGE (r:Resource {ref: row.props.involved_ref})
+  ON CREATE SET r.kind = row.props.involved_kind, r.namespace = row.props.involved_namespace,
+                r.name = row.props.involved_name
+  MERGE (e)-[:ABOUT]->(r))
+""")
+
+REVISION = Statement("revision", NODES, """
+UNWIND $rows AS row
+MERGE (rel:Release {key: row.release_key})
+ON CREATE SET rel.namespace = row.props.namespace, rel.name = row.props.release
+MERGE (rev:Revision {key: row.key})
+MERGE (rel)-[:HAS_REVISION]->(rev)
+WITH rel, rev, row, coalesce(rev.storage_rv, -2) <= row.rv AS fresh
+FOREACH (_ IN CASE WHEN fresh THEN [1] ELSE [] END |
+  SET rev += row.props, rev.storage_rv = row.rv, rev.release_key = row.release_key)
+FOREACH (_ IN CASE WHEN fresh AND row.props.version >= coalesce(rel.latest_version, 0) THEN [1] ELSE [] END |
+  SET rel.latest_version = row.props.version, rel.status = row.props.status,
+      rel.description = row.props.description, rel.chart = row.props.chart,
+      rel.chart_version = row.props.chart_version, rel.app_version = row.props.app_version,
+      rel.last_deployed = row.props.last_deployed)
+""")
+
+REVISION_REMOVED = Statement("revision_removed", NODES, """
+UNWIND $rows AS row
+MATCH (rev:Revision {storage_uid: row.storage_uid})
+SET rev.removed_at = coalesce(rev.removed_at, row.at)
+""")
+
+DECLARES = Statement("declares", HISTORY, f"""
+UNWIND $rows AS row
+MATCH (rev:Revision {{key: row.revision_key}})
+WHERE coalesce(rev.storage_rv, -2) <= row.rv
+{_SLOT}
+SET r.api_version = row.api_version
+MERGE (rev)-[d:DECLARES]->(r)
+SET d.api_version = row.api_version, d.source = row.source
+""")
+
+HOOK = Statement("hook", HISTORY, f"""
+UNWIND $rows AS row
+MATCH (rev:Revision {{key: row.revision_key}})
+WHERE coalesce(rev.storage_rv, -2) <= row.rv
+MERGE (h:Hook {{key: row.key}})
+SET h += row.props
+MERGE (rev)-[:HAS_HOOK]->(h)
+WITH h, row
+{_SLOT}
+MERGE (h)-[:RUNS]->(r)
+""")
+
+# --- links that need both ends; each runs from whichever end was just written ------------------
+
+_HOOK_WINDOW = """
+h.started_at IS NOT NULL AND j.created_at >= h.started_at - duration('PT30S')
+AND (h.completed_at IS NULL OR j.created_at <= h.completed_at + duration('PT30S'))
+"""
+
+HOOK_RAN_AS = Statement("hook_ran_as", LINKS, f"""
+UNWIND $rows AS row
+MATCH (h:Hook {{key: row.key}})-[:RUNS]->(:Resource)<-[:INSTANCE_OF]-(j:Object)
+WHERE {_HOOK_WINDOW}
+MERGE (h)-[:RAN_AS]->(j)
+""")
+
+OBJECT_RAN_FOR_HOOK = Statement("object_ran_for_hook", LINKS, f"""
+UNWIND $rows AS row
+MATCH (j:Object {{uid: row.uid}})-[:INSTANCE_OF]->(:Resource)<-[:RUNS]-(h:Hook)
+WHERE {_HOOK_WINDOW}
+MERGE (h)-[:RAN_AS]->(j)
+""")
+
+REVISION_LINKS = Statement("revision_links", LINKS, """
+UNWIND $rows AS row
+MATCH (rev:Revision {key: row.key})
+OPTIONAL MATCH (prev:Revision {key: row.prev_key})
+OPTIONAL MATCH (next:Revision {key: row.next_key})
+FOREACH (_ IN CASE WHEN prev IS NULL THEN [] ELSE [1] END | MERGE (rev)-[:SUPERSEDES]->(prev))
+FOREACH (_ IN CASE WHEN next IS NULL THEN [] ELSE [1] END | MERGE (next)-[:SUPERSEDES]->(rev))
+WITH rev, row
+OPTIONAL MATCH (op:HelmOperation {release_key: row.release_key})
+WHERE rev.last_deployed IS NOT NULL
+  AND op.started_at <= rev.last_deployed + duration('PT5S')
+  AND (op.ended_at IS NULL OR op.ended_at >= rev.last_deployed - duration('PT5S'))
+FOREACH (_ IN CASE WHEN op IS NULL THEN [] ELSE [1] END | MERGE (op)-[:PRODUCED]->(rev))
+""")
+
+POD_SELECTED_BY = Statement("pod_selected_by", LINKS, """
+UNWIND $rows AS row
+MATCH (p:Object {uid: row.uid})
+MATCH (s:Service {namespace: row.namespace})
+WHERE size(s.selector_pairs) > 0 AND all(x IN s.selector_pairs WHERE x IN p.label_pairs)
+MERGE (s)-[:SELECTS]->(p)
+""")
+
+SERVICE_SELECTS = Statement("service_selects", LINKS, """
+UNWIND $rows AS row
+MATCH (s:Object {uid: row.uid})
+MATCH (p:Pod {namespace: row.namespace})
+WHERE all(x IN s.selector_pairs WHERE x IN p.label_pairs)
+MERGE (s)-[:SELECTS]->(p)
+""")

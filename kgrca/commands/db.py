@@ -1,0 +1,41 @@
+"""`kgrca db init|stats`: the graph's schema and what the graph holds."""
+
+from __future__ import annotations
+
+import argparse
+
+from kg_builder.writer import apply_schema
+from kgrca.config import Config
+from kgrca.graphdb import driver_for
+
+COUNT_LABELS = ("Release", "Revision", "Hook", "Object", "Pod", "Job", "Event", "ContainerState", "Condition",
+                "Resource", "HelmOperation", "KubectlOperation")
+
+
+def register(sub: argparse._SubParsersAction, summary: str) -> None:
+    parser = sub.add_parser("db", help=summary, description=summary,
+                            epilog="examples:\n  kgrca db init\n  kgrca db stats",
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=("init", "stats"),
+                        help="init: create constraints and indexes (idempotent); stats: count nodes by label")
+    parser.set_defaults(func=run)
+
+
+def graph_counts(driver, database: str | None = None) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    with driver.session(database=database) as session:
+        for label in COUNT_LABELS:
+            counts[label] = session.run(f"MATCH (n:`{label}`) RETURN count(n) AS n").single()["n"]
+        counts["relationships"] = session.run("MATCH ()-[r]->() RETURN count(r) AS n").single()["n"]
+    return counts
+
+
+def run(args: argparse.Namespace, cfg: Config) -> int:
+    with driver_for(cfg) as driver:
+        if args.action == "init":
+            count = apply_schema(driver, cfg.neo4j_database)
+            print(f"schema applied: {count} constraints and indexes present on {cfg.neo4j_uri}")
+            return 0
+        for label, count in graph_counts(driver, cfg.neo4j_database).items():
+            print(f"{label:<16} {count:>10,}")
+    return 0

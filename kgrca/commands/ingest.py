@@ -1,0 +1,61 @@
+"""`kgrca ingest PATH...`: load dumps and recordings into the graph, with no cluster access."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from ingest.files import FileSource
+from kg_builder.writer import Neo4jWriter, apply_schema
+from kgrca.config import Config
+from kgrca.contracts import WriteStats
+from kgrca.graphdb import connect
+
+EXAMPLES = """\
+examples:
+  kubectl get pods,jobs,events,secrets -A -o json > dump.json && kgrca ingest dump.json
+  kgrca ingest tests/e2e/recordings/hook_image_pull.jsonl
+  kgrca ingest dumps/                      every .json, .jsonl and .yaml file below the folder
+  kgrca trace --sink stdout > ops.jsonl; kgrca ingest ops.jsonl
+
+Input: kubectl JSON or YAML (an object or a List), watch-event JSON lines
+{"type": "ADDED|MODIFIED|DELETED", "object": {...}}, or kgrca observation lines. Bad records are
+reported as FILE:LINE: reason and skipped; the rest loads; the exit code is 1 if anything was skipped.
+"""
+
+
+def register(sub: argparse._SubParsersAction, summary: str) -> None:
+    parser = sub.add_parser("ingest", help=summary, description=summary, epilog=EXAMPLES,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders to load")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, cfg: Config) -> int:
+    source = FileSource(args.paths)
+    driver = connect(cfg)
+    started = time.monotonic()
+    last_report = [started]
+
+    def progress(stats: WriteStats) -> None:
+        now = time.monotonic()
+        if not args.quiet and now - last_report[0] >= 2:
+            last_report[0] = now
+            rate = stats.observations / max(now - started, 1e-9)
+            print(f"  {stats.observations:,} observations, {stats.rows:,} rows ({rate:,.0f}/s)", file=sys.stderr)
+
+    try:
+        apply_schema(driver, cfg.neo4j_database)
+        writer = Neo4jWriter(driver, cfg.batch_size, cfg.neo4j_database, on_progress=progress)
+        stats = writer.write(source.observations())
+    finally:
+        driver.close()
+    elapsed = time.monotonic() - started
+    problems = [str(p) for p in source.problems] + [f"{origin}: {reason}" for origin, reason in stats.rejected]
+    for problem in problems:
+        print(f"kgrca: skipped {problem}", file=sys.stderr)
+    print(f"ingested {stats.observations - len(stats.rejected):,} observations ({stats.rows:,} rows) "
+          f"from {source.files_read} file(s) in {elapsed:.1f} s; {len(problems)} skipped")
+    return 1 if problems else 0

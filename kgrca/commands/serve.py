@@ -1,0 +1,17 @@
+"""`kgrca serve`: not built yet."""
+
+from __future__ import annotations
+
+import argparse
+
+from kgrca.config import Config
+from kgrca.contracts import KgrcaError
+
+
+def register(sub: argparse._SubParsersAction, summary: str) -> None:
+    parser = sub.add_parser("serve", help=summary, description=summary)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, cfg: Config) -> int:
+    raise KgrcaError("'kgrca serve' is not built yet")

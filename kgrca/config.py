@@ -1,0 +1,283 @@
+"""kgrca's configuration: one table of keys, read from defaults, an optional YAML file and the environment.
+
+Precedence, lowest first: the defaults below, the YAML file (``--config FILE`` or ``KGRCA_CONFIG``),
+then environment variables ``KGRCA_<KEY>`` (``stuck_release_timeout`` -> ``KGRCA_STUCK_RELEASE_TIMEOUT``).
+The YAML file uses the same keys as this table. A bad value stops the program with one line naming the
+key, where it came from, and the form expected.
+
+The Neo4j password default is the documented *development* password of the local servers
+(``kgrca servers up``); set ``KGRCA_NEO4J_PASSWORD`` for anything else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kgrca.contracts import ConfigError
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+
+
+def parse_duration(text: str | int | float) -> float:
+    """Seconds from '30s', '5m', '2h', '7d', '1w', '250ms' or a bare number of seconds."""
+    if isinstance(text, bool):
+        raise ValueError("a duration like 30s, 5m, 2h or 7d")
+    if isinstance(text, int | float):
+        return float(text)
+    match = _DURATION.match(str(text))
+    if not match:
+        raise ValueError("a duration like 30s, 5m, 2h or 7d")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("true or false")
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("a whole number")
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ValueError("a whole number") from None
+
+
+def _positive_int(value: Any) -> int:
+    number = _int(value)
+    if number <= 0:
+        raise ValueError("a whole number above 0")
+    return number
+
+
+def _port(value: Any) -> int:
+    number = _int(value)
+    if not 1 <= number <= 65535:
+        raise ValueError("a port number from 1 to 65535")
+    return number
+
+
+def _str(value: Any) -> str:
+    if isinstance(value, dict | list):
+        raise ValueError("a single string")
+    return str(value)
+
+
+def _optional_str(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return _str(value)
+
+
+def _str_list(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    raise ValueError("a list of names, or names separated by commas")
+
+
+def _uri(schemes: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        text = _str(value)
+        if text.split("://", 1)[0] not in schemes or "://" not in text:
+            raise ValueError(f"a URI starting with {' or '.join(s + '://' for s in schemes)}")
+        return text
+
+    return check
+
+
+def _host_port(value: Any) -> str:
+    text = _str(value)
+    for part in text.split(","):
+        host, _, port = part.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError("host:port, or several separated by commas")
+    return text
+
+
+def _memory(value: Any) -> str:
+    text = _str(value).strip()
+    if not re.fullmatch(r"\d+[kKmMgG]?", text):
+        raise ValueError("a size like 512m or 2g")
+    return text
+
+
+@dataclasses.dataclass(frozen=True)
+class Key:
+    name: str
+    default: Any
+    parse: Callable[[Any], Any]
+    help: str
+
+
+def _default_cache() -> str:
+    return str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "kgrca")
+
+
+def _default_data() -> str:
+    return str(Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "kgrca")
+
+
+KEYS: tuple[Key, ...] = (
+    Key("neo4j_uri", "bolt://127.0.0.1:7687", _uri(("bolt", "neo4j", "bolt+s", "neo4j+s", "bolt+ssc",
+                                                    "neo4j+ssc")), "Neo4j Bolt URI"),
+    Key("neo4j_user", "neo4j", _str, "Neo4j user"),
+    Key("neo4j_password", "kgrca-dev-password", _str,
+        "Neo4j password; the default is the local development server's"),
+    Key("neo4j_database", "neo4j", _str, "Neo4j database name"),
+    Key("kafka_bootstrap", "127.0.0.1:9092", _host_port, "Kafka bootstrap servers"),
+    Key("kafka_topic_prefix", "kgrca", _str, "prefix of kgrca's Kafka topics"),
+    Key("kafka_group", "kgrca-builder", _str, "consumer group of `kgrca build`"),
+    Key("correlation_window", 300.0, parse_duration, "how far apart related events may be"),
+    Key("stuck_release_timeout", 600.0, parse_duration, "a pending-* revision older than this is stuck"),
+    Key("hook_timeout", 300.0, parse_duration, "helm's hook timeout assumed when the command is unknown"),
+    Key("namespaces", [], _str_list, "namespaces to watch; empty means all"),
+    Key("enable_ebpf", True, _bool, "trace helm and kubectl with eBPF where the kernel allows"),
+    Key("enable_k8s_watching", True, _bool, "watch the Kubernetes API"),
+    Key("track_kubectl", True, _bool, "trace kubectl as well as helm"),
+    Key("track_files", True, _bool, "record files helm opens (values files, templates)"),
+    Key("track_api", True, _bool, "record API server addresses helm connects to"),
+    Key("buffer_size", 64, _positive_int, "eBPF ring buffer size in pages per CPU"),
+    Key("batch_size", 1000, _positive_int, "rows per UNWIND batch written to Neo4j"),
+    Key("kubeconfig", None, _optional_str, "kubeconfig path; in-cluster config when unset and available"),
+    Key("cache_dir", None, _optional_str, "where downloads and builds are cached (default ~/.cache/kgrca)"),
+    Key("data_dir", None, _optional_str, "where local servers keep data (default ~/.local/share/kgrca)"),
+    Key("neo4j_heap", "1g", _memory, "local Neo4j JVM heap"),
+    Key("neo4j_pagecache", "1g", _memory, "local Neo4j page cache"),
+    Key("neo4j_bolt_port", 7687, _port, "local Neo4j Bolt port"),
+    Key("neo4j_http_port", 7474, _port, "local Neo4j HTTP port (Browser at /browser/)"),
+    Key("kafka_heap", "512m", _memory, "local Kafka JVM heap"),
+    Key("kafka_port", 9092, _port, "local Kafka broker port"),
+    Key("http_host", "127.0.0.1", _str, "address `kgrca serve` listens on"),
+    Key("http_port", 8080, _port, "port `kgrca serve` listens on"),
+    Key("github_webhook_secret", None, _optional_str, "shared secret of GitHub webhooks"),
+    Key("argocd_webhook_token", None, _optional_str, "bearer token of Argo CD notifications"),
+    Key("jira_webhook_secret", None, _optional_str, "shared secret of Jira webhooks"),
+    Key("webhook_max_bytes", 1048576, _positive_int, "largest webhook body accepted"),
+    Key("report_schedule", None, _optional_str, "cron expression of scheduled reports in `kgrca serve`"),
+    Key("report_dir", "reports", _str, "where scheduled reports are written"),
+    Key("report_webhook_url", None, _optional_str, "Slack-compatible URL scheduled reports are posted to"),
+    Key("log_level", "INFO", _str, "DEBUG, INFO, WARNING or ERROR"),
+)
+
+_BY_NAME = {key.name: key for key in KEYS}
+
+
+def env_name(key: str) -> str:
+    return "KGRCA_" + key.upper()
+
+
+class Config(Mapping[str, Any]):
+    """Read-only settings; attribute or item access (``cfg.neo4j_uri``, ``cfg["neo4j_uri"]``)."""
+
+    def __init__(self, values: dict[str, Any], origins: dict[str, str]):
+        self._values = values
+        self._origins = origins
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def origin(self, name: str) -> str:
+        """Where a value came from: 'default', a file path, or an environment variable."""
+        return self._origins[name]
+
+    @property
+    def cache_path(self) -> Path:
+        return Path(self._values["cache_dir"] or _default_cache())
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self._values["data_dir"] or _default_data())
+
+    def environ(self) -> dict[str, str]:
+        """These settings as ``KGRCA_*`` variables, to hand to a child process."""
+        env = {}
+        for key in KEYS:
+            value = self._values[key.name]
+            if value is not None:
+                env[env_name(key.name)] = ",".join(value) if isinstance(value, list) else str(value)
+        return env
+
+    def replace(self, **changes: Any) -> Config:
+        values = dict(self._values)
+        origins = dict(self._origins)
+        for name, raw in changes.items():
+            values[name] = _parse(name, raw, "argument")
+            origins[name] = "argument"
+        return Config(values, origins)
+
+
+def _parse(name: str, raw: Any, origin: str) -> Any:
+    key = _BY_NAME.get(name)
+    if key is None:
+        known = ", ".join(sorted(_BY_NAME))
+        raise ConfigError(f"{origin}: unknown setting '{name}'; known settings: {known}")
+    try:
+        return key.parse(raw)
+    except ValueError as exc:
+        shown = env_name(name) if origin.startswith("environment") else name
+        raise ConfigError(f"{origin}: {shown}={raw!r}: expected {exc}") from None
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration file: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of setting: value at the top level")
+    return data
+
+
+def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Settings from defaults, then the YAML file, then ``KGRCA_*`` environment variables."""
+    environ = os.environ if environ is None else environ
+    values = {key.name: key.default for key in KEYS}
+    origins = {key.name: "default" for key in KEYS}
+    path = path or environ.get("KGRCA_CONFIG")
+    if path:
+        for name, raw in _read_file(Path(path)).items():
+            values[name] = _parse(str(name), raw, str(path))
+            origins[name] = str(path)
+    for key in KEYS:
+        variable = env_name(key.name)
+        if variable in environ:
+            values[key.name] = _parse(key.name, environ[variable], f"environment {variable}")
+            origins[key.name] = variable
+    return Config(values, origins)

@@ -1,0 +1,51 @@
+"""Diagnoses as text a person reads at 3 a.m.: what broke, the evidence on a timeline, what to run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kgrca.contracts import Diagnosis
+
+
+def _when(value: Any) -> str:
+    text = str(value or "")
+    return text.replace("T", " ")[:19] if text else "                   "
+
+
+def release_line(release: dict[str, Any] | None) -> str:
+    if not release:
+        return ""
+    versions = ""
+    if release.get("to_version") is not None:
+        versions = f"  revision {release['to_version']}"
+        if release.get("from_version") is not None:
+            versions += f" ({release.get('operation') or 'change'} from {release['from_version']})"
+    status = f"  status {release['status']}" if release.get("status") else ""
+    return f"release {release.get('namespace')}/{release.get('name')}{versions}{status}"
+
+
+def render(diagnosis: Diagnosis) -> str:
+    lines = []
+    head = release_line(diagnosis.release)
+    subject = diagnosis.subject
+    if not head and subject:
+        head = f"{subject.get('kind', '')} {subject.get('namespace', '')}/{subject.get('name', '')}"
+    lines.append(head)
+    lines.append(f"  [{diagnosis.severity} {diagnosis.confidence:.2f}] {diagnosis.pattern}: {diagnosis.summary}")
+    if diagnosis.details:
+        lines.extend(f"    {line}" for line in diagnosis.details.splitlines())
+    if diagnosis.event_chain:
+        lines.append("  timeline:")
+        lines.extend(f"    {_when(e.get('at'))}  {e.get('what', '')}" for e in diagnosis.event_chain)
+    if diagnosis.evidence:
+        lines.append("  evidence:")
+        for item in diagnosis.evidence:
+            name = " ".join(str(item[k]) for k in ("kind", "name") if item.get(k))
+            lines.append(f"    {_when(item.get('at'))}  {name}: {item.get('text', '')}")
+    lines.append(f"  impact: {diagnosis.impact}")
+    if diagnosis.consequences:
+        lines.append("  this also explains:")
+        lines.extend(f"    - {c['pattern']}: {c['summary']}" for c in diagnosis.consequences)
+    lines.append("  run:")
+    lines.extend(f"    $ {command}" for command in diagnosis.resolution)
+    return "\n".join(lines)

@@ -1,0 +1,194 @@
+"""Runs every pattern against the graph and returns ranked diagnoses.
+
+Detection reads only the graph. One pattern failing is logged as ``[pattern] error`` and the others
+still run; a pattern that finds nothing returns no rows. Of the diagnoses of one release, those a
+matched pattern ``explains`` become its consequences, so a crash loop that made ``--wait`` time out
+is one diagnosis.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import time
+from collections import defaultdict
+from typing import Any
+
+import neo4j
+
+from kgrca.config import Config
+from kgrca.contracts import SEVERITIES, Diagnosis
+from rca.registry import Pattern, load_patterns
+
+log = logging.getLogger(__name__)
+
+QUERY_TIMEOUT = 20.0
+
+RELEASE_CONTEXT = """
+UNWIND $keys AS key
+MATCH (rel:Release {key: key})
+OPTIONAL MATCH (rel)-[:HAS_REVISION]->(latest:Revision {version: rel.latest_version})
+OPTIONAL MATCH (rel)-[:HAS_REVISION]->(prev:Revision)
+  WHERE prev.version < rel.latest_version AND prev.status IN ['deployed', 'superseded']
+WITH rel, key, latest, prev ORDER BY prev.version DESC
+WITH rel, key, latest, collect(prev.version)[0] AS from_version
+OPTIONAL MATCH (op:HelmOperation)-[:PRODUCED]->(latest)
+WITH rel, key, latest, from_version, op ORDER BY op.started_at DESC
+WITH rel, key, latest, from_version, collect(op)[0] AS op
+RETURN key, rel.name AS name, rel.namespace AS namespace, latest.version AS to_version, from_version,
+       latest.status AS status, latest.description AS description, op.command AS command,
+       op.operation_id AS operation_id
+"""
+
+
+@dataclasses.dataclass
+class DetectionRun:
+    diagnoses: list[Diagnosis]
+    errors: list[tuple[str, str]]
+    timings: dict[str, float]
+
+
+class Detector:
+    def __init__(self, driver: neo4j.Driver, cfg: Config, patterns: list[Pattern] | None = None):
+        self.driver = driver
+        self.cfg = cfg
+        self.patterns = patterns if patterns is not None else load_patterns()
+
+    def run(self, release_key: str | None = None, now: dt.datetime | None = None,
+            only: set[str] | None = None) -> DetectionRun:
+        found: list[tuple[Diagnosis, Pattern, dict[str, Any]]] = []
+        errors: list[tuple[str, str]] = []
+        timings: dict[str, float] = {}
+        for pattern in self.patterns:
+            if only and pattern.id not in only:
+                continue
+            started = time.perf_counter()
+            try:
+                rows = self._query(pattern, release_key, now)
+                found.extend((self._diagnosis(pattern, row), pattern, row.get("vars") or {}) for row in rows)
+            except Exception as exc:  # one broken pattern must not hide the others' findings
+                log.error("[%s] %s", pattern.id, exc)
+                errors.append((pattern.id, f"{exc.__class__.__name__}: {exc}"))
+            timings[pattern.id] = time.perf_counter() - started
+        diagnoses = [diagnosis for diagnosis, _, _ in found]
+        self._add_release_context(diagnoses)
+        for diagnosis, pattern, variables in found:
+            diagnosis.resolution = pattern.resolve({**_release_vars(diagnosis.release), **variables})
+        return DetectionRun(rank(diagnoses, {p.id: p.explains for p in self.patterns}), errors, timings)
+
+    def parameters(self, pattern: Pattern, release_key: str | None, now: dt.datetime | None) -> dict[str, Any]:
+        """Defaults from the file, settings of the same name from configuration, then the call's own."""
+        params = dict(pattern.params)
+        for name in params:
+            if name in self.cfg:
+                params[name] = self.cfg[name]
+        params["release_key"] = release_key
+        if "now" in params:
+            params["now"] = now
+        return params
+
+    def _query(self, pattern: Pattern, release_key: str | None, now: dt.datetime | None) -> list[dict[str, Any]]:
+        query = neo4j.Query(pattern.query, timeout=QUERY_TIMEOUT)
+        with self.driver.session(database=self.cfg.neo4j_database, default_access_mode=neo4j.READ_ACCESS) as s:
+            return [record.data() for record in s.run(query, self.parameters(pattern, release_key, now))]
+
+    def _diagnosis(self, pattern: Pattern, row: dict[str, Any]) -> Diagnosis:
+        release_key = row.get("release_key")
+        confidence = row.get("confidence")
+        return Diagnosis(
+            pattern=pattern.id, title=pattern.title, severity=pattern.severity, tags=list(pattern.tags),
+            confidence=float(confidence if confidence is not None else pattern.confidence),
+            summary=row["summary"], details=row.get("details") or "",
+            evidence=[_plain(e) for e in row.get("evidence") or [] if e],
+            impact=pattern.impact, resolution=[],
+            release={"key": release_key} if release_key else None,
+            subject=_plain(row.get("subject") or {}), operation_id=row.get("operation_id"),
+            event_chain=sorted((_plain(e) for e in row.get("event_chain") or [] if e and e.get("at")),
+                               key=lambda e: e["at"]),
+        )
+
+    def _add_release_context(self, diagnoses: list[Diagnosis]) -> None:
+        keys = sorted({d.release["key"] for d in diagnoses if d.release})
+        if not keys:
+            return
+        with self.driver.session(database=self.cfg.neo4j_database, default_access_mode=neo4j.READ_ACCESS) as s:
+            context = {r["key"]: r.data() for r in s.run(RELEASE_CONTEXT, keys=keys)}
+        for diagnosis in diagnoses:
+            if not diagnosis.release:
+                continue
+            found = context.get(diagnosis.release["key"], {})
+            namespace, _, name = diagnosis.release["key"].partition("/")
+            diagnosis.release = {
+                "name": found.get("name") or name, "namespace": found.get("namespace") or namespace,
+                "operation": found.get("command") or _operation(found),
+                "from_version": found.get("from_version"), "to_version": found.get("to_version"),
+                "status": found.get("status"),
+            }
+            diagnosis.operation_id = diagnosis.operation_id or found.get("operation_id")
+
+
+def _release_vars(release: dict[str, Any] | None) -> dict[str, Any]:
+    if not release:
+        return {}
+    return {"release": release.get("name"), "namespace": release.get("namespace"),
+            "from_version": release.get("from_version"), "to_version": release.get("to_version")}
+
+
+def _operation(release: dict[str, Any]) -> str | None:
+    description = (release.get("description") or "").lower()
+    if release.get("to_version") is None:
+        return None
+    if description.startswith("rollback") or "rollback" in description.split(":", 1)[0]:
+        return "rollback"
+    if release.get("to_version") == 1:
+        return "install"
+    return "upgrade"
+
+
+def _plain(value: Any) -> Any:
+    """Neo4j temporal values to ISO strings, so a diagnosis is plain JSON."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "iso_format"):
+        return value.iso_format()
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def _group(diagnosis: Diagnosis) -> str:
+    if diagnosis.release:
+        return "release:" + diagnosis.release.get("key", f"{diagnosis.release.get('namespace')}/"
+                                                         f"{diagnosis.release.get('name')}")
+    subject = diagnosis.subject
+    return f"subject:{subject.get('kind')}/{subject.get('namespace')}/{subject.get('name')}"
+
+
+def rank(diagnoses: list[Diagnosis], explains: dict[str, tuple[str, ...]] | None = None) -> list[Diagnosis]:
+    """Best first; within a release, what a root cause explains is folded into it as a consequence."""
+    explains = explains or {}
+    by_group: dict[str, list[Diagnosis]] = defaultdict(list)
+    for diagnosis in diagnoses:
+        by_group[_group(diagnosis)].append(diagnosis)
+    severity = {name: index for index, name in enumerate(SEVERITIES)}
+    order = lambda d: (-d.confidence, severity.get(d.severity, 9), d.pattern)  # noqa: E731
+    kept: list[Diagnosis] = []
+    for group in by_group.values():
+        group.sort(key=order)
+        roots: list[Diagnosis] = []
+        for diagnosis in group:
+            cause = next((r for r in roots if diagnosis.pattern in explains.get(r.pattern, ())), None)
+            if cause is None:
+                cause = next((d for d in group if d is not diagnosis and diagnosis.pattern in
+                              explains.get(d.pattern, ()) and d.pattern not in explains.get(diagnosis.pattern, ())),
+                             None)
+            if cause is not None:
+                cause.consequences.append({"pattern": diagnosis.pattern, "summary": diagnosis.summary,
+                                           "confidence": round(diagnosis.confidence, 3)})
+            else:
+                roots.append(diagnosis)
+        kept.extend(roots)
+    return sorted(kept, key=order)
