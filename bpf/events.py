@@ -49,7 +49,7 @@ class EventDecoder:
                          signal_ts=sig_ts if sig else None, stderr_bytes=stderr_bytes)
         elif kind == EV_OPEN:
             ret, flags = _OPEN.unpack_from(body)
-            path = _cstr(bytes(body[_OPEN.size:_OPEN.size + self._path_len]))
+            path = _cstr(bytes(body[_OPEN.size:_OPEN.size + self._path_len]))  # sent without padding
             event.update(type="open", ret=ret, flags=flags, path=path)
         elif kind == EV_CONNECT:
             family, port, addr, unix_path = _CONNECT.unpack_from(body)

@@ -7,7 +7,8 @@ before it ends). A record (``schema`` 1) holds:
 
 * identity: ``operation_id`` (``helm-<pid>-<start ms since the epoch>``), ``tool``, ``pid``, ``ppid``,
   ``parent_operation_id`` (a helm run by a followed helm or kubectl), ``host``;
-* what ran: ``binary``, ``comm``, ``argv`` (secrets redacted), ``argv_truncated``, ``cwd``, and the
+* what ran: ``binary``, ``comm``, ``argv`` (secrets redacted), ``argv_truncated``, ``argv_source``
+  (``kernel``, or ``proc`` when the kernel's copy was incomplete), ``cwd``, and the
   parsed command line (bpf/commandline.py): ``command``, ``subcommand``, ``release``, ``releases``,
   ``chart``, ``revision``, ``namespace``, ``namespace_explicit``, ``kube_context``, ``timeout``,
   ``timeout_seconds``, ``wait``, ``wait_for_jobs``, ``atomic``, ``install``, ``dry_run``,
@@ -30,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import errno
+import functools
 import os
 import pwd
 import re
@@ -77,25 +79,37 @@ def container_id(cgroup_path: str | None) -> str | None:
     return None
 
 
-def read_proc(pid: int) -> dict[str, Any]:
-    """What /proc still tells of a live process: cwd and cgroup path. Empty when it is gone."""
+def read_proc(pid: int, fields: frozenset[str] = frozenset({"cwd", "cmdline", "cgroup"})) -> dict[str, Any]:
+    """What /proc still tells of a live process (``cwd``, ``cmdline``, ``cgroup`` path), as asked in
+    ``fields``. Whatever cannot be read (the process is gone) is left out."""
     info: dict[str, Any] = {}
-    try:
-        info["cwd"] = os.readlink(f"/proc/{pid}/cwd")
-    except OSError:
-        pass
-    try:
-        with open(f"/proc/{pid}/cgroup", encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
-        # cgroup v2 is the "0::<path>" line; v1 hierarchies come first otherwise.
-        paths = [line.split(":", 2)[2] for line in lines if line.count(":") >= 2]
-        unified = [line.split(":", 2)[2] for line in lines if line.startswith("0::")]
-        info["cgroup"] = (unified or paths or [None])[0]
-    except OSError:
-        pass
+    if "cwd" in fields:
+        try:
+            info["cwd"] = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            pass
+    if "cmdline" in fields:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                raw = handle.read()
+            if raw:
+                info["cmdline"] = [part.decode("utf-8", "replace") for part in raw.rstrip(b"\0").split(b"\0")]
+        except OSError:
+            pass
+    if "cgroup" in fields:
+        try:
+            with open(f"/proc/{pid}/cgroup", encoding="utf-8") as handle:
+                lines = handle.read().splitlines()
+            # cgroup v2 is the "0::<path>" line; v1 hierarchies come first otherwise.
+            paths = [line.split(":", 2)[2] for line in lines if line.count(":") >= 2]
+            unified = [line.split(":", 2)[2] for line in lines if line.startswith("0::")]
+            info["cgroup"] = (unified or paths or [None])[0]
+        except OSError:
+            pass
     return info
 
 
+@functools.lru_cache(maxsize=256)
 def user_name(uid: int) -> str | None:
     try:
         return pwd.getpwuid(uid).pw_name
@@ -134,17 +148,19 @@ class RecordAssembler:
     """Folds events into records, one per helm or kubectl process.
 
     ``clock_offset_ns`` turns the kernel's CLOCK_MONOTONIC into epoch time; ``proc_reader`` reads
-    what /proc knows of a pid at its exec (cwd, cgroup) and may be replaced in tests.
+    what /proc knows of a pid at its exec (see ``read_proc``).
     """
 
     def __init__(self, clock_offset_ns: int | None = None, running_after: float = 2.0,
-                 proc_reader: Callable[[int], dict[str, Any]] = read_proc, host: str | None = None):
+                 proc_reader: Callable[[int, frozenset[str]], dict[str, Any]] = read_proc,
+                 host: str | None = None):
         self._offset = time.time_ns() - time.monotonic_ns() if clock_offset_ns is None else clock_offset_ns
         self._running_after_ns = int(running_after * 1e9)
         self._proc_reader = proc_reader
         self._host = host or socket.gethostname()
         self._ops: dict[int, _Operation] = {}
         self._owner: dict[int, int] = {}        # child pid -> pid of the operation it belongs to
+        self._cgroups: dict[int, str | None] = {}  # cgroup id -> path: read once per cgroup
 
     def _iso(self, ts: int) -> str:
         return iso_from_ns(ts + self._offset)
@@ -206,15 +222,25 @@ class RecordAssembler:
                 self._owner[pid] = owner
                 op = self._ops[owner]
                 if len(op.children) < MAX_CHILDREN:
-                    op.children[pid] = _Child(pid, event["filename"], redact_argv(tool, event["argv"]),
+                    proc = self._proc_reader(pid, frozenset({"cmdline"})) if event["argv_truncated"] else {}
+                    argv, _, _ = self._argv(event, proc)
+                    op.children[pid] = _Child(pid, event["filename"], redact_argv(tool, argv),
                                               self._iso(event["ts"]))
             return out
         tool = "kubectl" if event["comm"].startswith("kubectl") else (
             "helm" if event["comm"].startswith("helm") else event["comm"])
         start_epoch_ns = event["ts"] + self._offset
-        proc = self._proc_reader(pid)
+        fields = {"cwd"}
+        if event["argv_truncated"]:
+            fields.add("cmdline")
+        if event["cgroup_id"] not in self._cgroups:
+            fields.add("cgroup")
+        proc = self._proc_reader(pid, frozenset(fields))
+        if "cgroup" in fields and "cgroup" in proc:
+            self._cgroups[event["cgroup_id"]] = proc["cgroup"]
+        cgroup = self._cgroups.get(event["cgroup_id"])
         parent_op = self._operation_of(event["ppid"])
-        argv = event["argv"] or [event["filename"]]
+        argv, truncated, source = self._argv(event, proc)
         parsed = parse_command(tool, argv)
         cwd = proc.get("cwd")
         record: dict[str, Any] = {
@@ -228,7 +254,8 @@ class RecordAssembler:
             "binary": event["filename"],
             "comm": event["comm"],
             "argv": redact_argv(tool, argv),
-            "argv_truncated": event["argv_truncated"],
+            "argv_truncated": truncated,
+            "argv_source": source,
             "cwd": cwd,
             **parsed,
             "values_files": [_absolute(path, cwd) for path in parsed["values_files"]],
@@ -238,8 +265,8 @@ class RecordAssembler:
             "user": user_name(event["uid"]),
             "gid": event["gid"],
             "cgroup_id": event["cgroup_id"],
-            "cgroup": proc.get("cgroup"),
-            "container_id": container_id(proc.get("cgroup")),
+            "cgroup": cgroup,
+            "container_id": container_id(cgroup),
             "started_at": iso_from_ns(start_epoch_ns),
             "status": "running",
         }
@@ -248,6 +275,17 @@ class RecordAssembler:
         self._ops[pid] = _Operation(record, event["ts"])
         return out
 
+    @staticmethod
+    def _argv(event: dict[str, Any], proc: dict[str, Any]) -> tuple[list[str], bool, str]:
+        """argv, whether it is incomplete, and where it came from. The kernel's copy is cut at its
+        limits or where a page was not resident; /proc's cmdline, read while the process still
+        runs, is whole, so it is taken when the kernel's copy is incomplete."""
+        argv = event["argv"]
+        cmdline = proc.get("cmdline")
+        if event["argv_truncated"] and cmdline and cmdline[:len(argv)] == argv[:len(cmdline)]:
+            return cmdline, False, "proc"
+        return argv or [event["filename"]], event["argv_truncated"], "kernel"
+
     def _open(self, op: _Operation, event: dict[str, Any]) -> None:
         path = _absolute(event["path"], op.record["cwd"])
         if path.startswith(PSEUDO_FS):
@@ -255,6 +293,8 @@ class RecordAssembler:
         if event["ret"] < 0:
             target, value = op.files_failed, errno.errorcode.get(-event["ret"], str(-event["ret"]))
         elif event["flags"] & O_ACCMODE == O_RDONLY:
+            if os.path.isdir(path):  # a chart or PATH directory being listed, not a file read
+                return
             target, value = op.files_read, None
         else:
             target, value = op.files_written, None

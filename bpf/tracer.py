@@ -36,10 +36,14 @@ filled from these options; --ebpf prints it.
 from __future__ import annotations
 
 import argparse
+import collections
 import ctypes
+import dataclasses
 import json
 import logging
+import struct
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -57,12 +61,13 @@ Emitted = tuple[str, dict[str, Any]]
 class Tracer:
     """The loaded program and the records it yields.
 
-    ``start()`` compiles and attaches (ring buffer, or perf buffer where the kernel has none);
-    ``poll(ms)`` returns the (action, record) pairs that became ready; ``lost`` counts events the
-    buffer dropped; ``close()`` detaches everything.
+    ``start()`` compiles and attaches (ring buffer, or perf buffer where the kernel has none) and
+    starts a thread that only copies events out of the kernel buffer, so the buffer empties at once
+    even while records are being assembled; ``poll(ms)`` assembles what arrived and returns the
+    (action, record) pairs that became ready; ``lost`` counts events dropped; ``close()`` detaches.
     """
 
-    def __init__(self, options: ProgramOptions, running_after: float = 2.0):
+    def __init__(self, options: ProgramOptions, running_after: float = 2.0, max_backlog: int = 200_000):
         self.options = options
         self.assembler = RecordAssembler(running_after=running_after)
         self.events = 0
@@ -70,7 +75,12 @@ class Tracer:
         self.buffer = ""
         self._decoder = EventDecoder(options)
         self._bpf: Any = None
-        self._ready: list[Emitted] = []
+        self._raw: collections.deque[bytes] = collections.deque()
+        self._arrived = threading.Event()
+        self._stop = threading.Event()
+        self._reader: threading.Thread | None = None
+        self._max_backlog = max_backlog
+        self._backlog_lost = 0
         self._perf_lost = 0
 
     def start(self) -> None:
@@ -78,9 +88,9 @@ class Tracer:
 
         first_error: Exception | None = None
         for ringbuf in ((True, False) if self.options.ringbuf else (False,)):
-            options = ProgramOptions(**{**self.options.__dict__, "ringbuf": ringbuf})
+            options = dataclasses.replace(self.options, ringbuf=ringbuf)
             try:
-                self._bpf = BPF(text=generate(options))
+                self._bpf = BPF(text=generate(options).encode())
             except Exception as exc:  # BCC raises bare Exception on compile or load failure
                 first_error = first_error or exc
                 log.debug("loading with %s failed: %s", "ring buffer" if ringbuf else "perf buffer", exc)
@@ -89,7 +99,7 @@ class Tracer:
             break
         if self._bpf is None:
             raise KgrcaError(f"the eBPF program did not load: {first_error}".splitlines()[0])
-        table = self._bpf["events"]
+        table = self._bpf[b"events"]
         if self.options.ringbuf:
             table.open_ring_buffer(self._on_event)
             self.buffer = "ring buffer"
@@ -97,46 +107,74 @@ class Tracer:
             table.open_perf_buffer(self._on_event, page_cnt=self.options.buffer_pages,
                                    lost_cb=self._on_perf_lost)
             self.buffer = "perf buffer"
+        self._reader = threading.Thread(target=self._read, name="bpf-reader", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while not self._stop.is_set():
+            self._consume(100)
+
+    def _consume(self, timeout_ms: int) -> None:
+        if self.options.ringbuf:
+            self._bpf.ring_buffer_poll(timeout_ms)
+        else:
+            self._bpf.perf_buffer_poll(timeout_ms)
 
     def _on_event(self, _ctx: Any, data: Any, size: int) -> None:
-        self.events += 1
-        try:
-            event = self._decoder.decode(ctypes.string_at(data, size))
-        except (ValueError, Exception) as exc:  # never let one bad event stop the tracer
-            self.decode_errors += 1
-            log.warning("undecodable event of %d bytes: %s", size, exc)
+        # Runs on the reader thread: copy and go, so the kernel buffer never waits for Python.
+        if len(self._raw) >= self._max_backlog:
+            self._backlog_lost += 1
             return
-        self._ready.extend(self.assembler.feed(event))
+        self._raw.append(ctypes.string_at(data, size))
+        self._arrived.set()
 
     def _on_perf_lost(self, count: int) -> None:
         self._perf_lost += count
 
     @property
     def lost(self) -> int:
-        """Events dropped because the buffer was full (kernel-side count plus perf's own)."""
-        if self._bpf is None:
-            return self._perf_lost
-        return int(self._bpf["lost"].sum(0).value) + self._perf_lost
+        """Events dropped: the kernel buffer was full, or the backlog waiting for assembly was."""
+        kernel = int(self._bpf[b"lost"].sum(0).value) if self._bpf is not None else 0
+        return kernel + self._perf_lost + self._backlog_lost
+
+    def _assemble(self) -> list[Emitted]:
+        ready: list[Emitted] = []
+        while self._raw:
+            raw = self._raw.popleft()
+            self.events += 1
+            try:
+                event = self._decoder.decode(raw)
+            except (ValueError, struct.error) as exc:  # one bad event never stops the tracer
+                self.decode_errors += 1
+                log.warning("undecodable event of %d bytes: %s", len(raw), exc)
+                continue
+            ready.extend(self.assembler.feed(event))
+        return ready
 
     def poll(self, timeout_ms: int = 200) -> list[Emitted]:
-        if self.options.ringbuf:
-            self._bpf.ring_buffer_poll(timeout_ms)
-        else:
-            self._bpf.perf_buffer_poll(timeout_ms)
-        ready, self._ready = self._ready, []
+        """Records ready now, waiting up to ``timeout_ms`` for events when there are none."""
+        if not self._raw:
+            self._arrived.wait(timeout_ms / 1000)
+        self._arrived.clear()
+        ready = self._assemble()
         ready.extend(self.assembler.due_running())
         return ready
 
     def drain(self) -> list[Emitted]:
-        """Whatever is still in the buffer, without waiting."""
-        if self.options.ringbuf:
-            self._bpf.ring_buffer_consume()
-        else:
-            self._bpf.perf_buffer_poll(0)
-        ready, self._ready = self._ready, []
-        return ready
+        """Stop reading and return everything still in the buffers, assembled (at the end)."""
+        self._stop.set()
+        if self._reader is not None:
+            self._reader.join(5)
+            self._reader = None
+        if self._bpf is not None:
+            self._consume(0)
+        return self._assemble()
 
     def close(self) -> None:
+        self._stop.set()
+        if self._reader is not None:
+            self._reader.join(5)
+            self._reader = None
         if self._bpf is not None:
             self._bpf.cleanup()
             self._bpf = None

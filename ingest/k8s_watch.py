@@ -130,20 +130,29 @@ class KindWatcher:
         return min(backoff * 2, MAX_BACKOFF)
 
     def _get(self, params: dict[str, Any], stream: bool) -> Any:
+        """The raw urllib3 response of a GET; non-2xx raise ApiException with the API server's message."""
         query = [(k, v) for k, v in params.items() if v is not None]
         if self.kind.label_selector:
             query.append(("labelSelector", self.kind.label_selector))
-        return self.api.call_api(self.kind.path(self.namespace), "GET", query_params=query,
-                                 header_params={"Accept": "application/json"},
-                                 auth_settings=["BearerToken"], _preload_content=False,
-                                 _request_timeout=(10, WATCH_SECONDS + 30) if stream else (10, 120))
+        method, url, headers, _, _ = self.api.param_serialize(
+            "GET", self.kind.path(self.namespace), query_params=query,
+            header_params={"Accept": "application/json"}, auth_settings=["BearerToken"])
+        response = self.api.call_api(method, url, header_params=headers,
+                                     _request_timeout=(10, WATCH_SECONDS + 30) if stream else (10, 120))
+        if not 200 <= response.status <= 299:
+            body = response.read() or b"{}"
+            try:
+                reason = json.loads(body).get("message") or response.reason
+            except ValueError:
+                reason = response.reason
+            raise ApiException(status=response.status, reason=reason)
+        return response.response
 
     def _list(self) -> None:
         seen: dict[str, dict[str, Any]] = {}
         token = None
         while True:
-            response = self._get({"limit": PAGE, "continue": token}, stream=False)
-            body = json.loads(response[0].data if isinstance(response, tuple) else response.data)
+            body = json.loads(self._get({"limit": PAGE, "continue": token}, stream=False).data)
             for item in body.get("items") or []:
                 item.setdefault("kind", self.kind.kind)
                 item.setdefault("apiVersion", self.kind.api_version)
@@ -164,7 +173,6 @@ class KindWatcher:
     def _watch(self) -> None:
         response = self._get({"watch": "true", "resourceVersion": self.resource_version,
                               "allowWatchBookmarks": "true", "timeoutSeconds": WATCH_SECONDS}, stream=True)
-        response = response[0] if isinstance(response, tuple) else response
         try:
             for line in _lines(response, self.stop):
                 event = json.loads(line)

@@ -1,12 +1,142 @@
-"""Rows for helm and kubectl process records: not built yet (the eBPF issue)."""
+"""Rows for helm and kubectl process records (bpf/records.py): one operation node each, and its links.
+
+Model (docs/ebpf.md):
+
+* ``(:HelmOperation|:KubectlOperation {operation_id})`` with the record's fields as properties;
+  times (``started_at``, ``ended_at``, ``signaled_at``) as Neo4j DateTime; nested parts
+  (``flags``, ``children``) as JSON text in ``flags_json`` and ``children_json``.
+* ``-[:TARGETS]->(:Release {key})`` for every release the command names (``helm status`` too).
+* ``-[:PRODUCED]->(:Revision)`` for install, upgrade and rollback (not dry runs): revisions of the
+  release whose ``last_deployed`` is within [started_at - 5s, ended_at + 5s] (open-ended while it
+  runs). Only those operations carry ``release_key``, which the Revision writer uses for the same
+  link when the Revision arrives after the operation.
+* ``-[:CHILD_OF]->`` the operation that ran it (a helm run by a helm plugin or by kubectl); the
+  parent is a placeholder node until its own record arrives.
+
+A RUNNING record never overwrites an EXITED one, so replays in any order end at the final state.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
 
-from kg_builder.statements import Emitted
+from kg_builder.keys import release_key
+from kg_builder.statements import LINKS, NODES, Emitted, Statement
+from kg_builder.times import with_times
 from kgrca.contracts import Observation, PermanentError
+
+LABELS = {"helm_process": "HelmOperation", "kubectl_process": "KubectlOperation"}
+ACTIONS = ("EXITED", "RUNNING")
+PRODUCING_COMMANDS = frozenset({"install", "upgrade", "rollback"})
+MUTATING_COMMANDS = PRODUCING_COMMANDS | {"uninstall"}
+KUBECTL_MUTATING = frozenset({"apply", "create", "delete", "replace", "patch", "edit", "scale", "rollout",
+                              "set", "label", "annotate", "drain", "cordon", "uncordon", "taint", "autoscale"})
+PRODUCED_SLACK = "PT5S"
+_TIME_FIELDS = ("started_at", "ended_at", "signaled_at")
+# Record fields stored as they are (scalars and lists of scalars).
+_PLAIN_FIELDS = (
+    "operation_id", "tool", "host", "pid", "ppid", "parent_operation_id", "binary", "comm", "argv",
+    "argv_truncated", "cwd", "command", "subcommand", "release", "releases", "chart", "revision",
+    "namespace", "namespace_explicit", "kube_context", "timeout", "timeout_seconds", "wait",
+    "wait_for_jobs", "atomic", "install", "dry_run", "values_files", "set_values", "set_files",
+    "manifest_files", "resources", "uid", "user", "gid", "cgroup_id", "cgroup", "container_id",
+    "started_at", "ended_at", "duration_seconds", "status", "exit_code", "signal", "signal_received",
+    "signal_from_pid", "signaled_at", "files_read", "files_written", "files_dropped", "api_endpoints",
+    "stderr", "stderr_bytes", "stderr_truncated",
+)
+
+
+@functools.cache
+def operation_upsert(label: str) -> Statement:
+    """One statement per label so the label is static and the plan cached."""
+    return Statement(f"operation:{label}", NODES, f"""
+UNWIND $rows AS row
+MERGE (op:{label} {{operation_id: row.operation_id}})
+WITH op, row, (row.final OR coalesce(op.status, 'running') = 'running') AS fresh
+FOREACH (_ IN CASE WHEN fresh THEN [1] ELSE [] END |
+  SET op += row.props, op.placeholder = null)
+""")
+
+
+@functools.cache
+def targets(label: str) -> Statement:
+    return Statement(f"operation_targets:{label}", LINKS, f"""
+UNWIND $rows AS row
+MATCH (op:{label} {{operation_id: row.operation_id}})
+MERGE (r:Release {{key: row.key}})
+ON CREATE SET r.namespace = row.namespace, r.name = row.name
+MERGE (op)-[t:TARGETS]->(r)
+SET t.command = row.command
+""")
+
+
+@functools.cache
+def child_of(label: str, parent_label: str) -> Statement:
+    return Statement(f"operation_child_of:{label}:{parent_label}", LINKS, f"""
+UNWIND $rows AS row
+MATCH (op:{label} {{operation_id: row.operation_id}})
+MERGE (parent:{parent_label} {{operation_id: row.parent_operation_id}})
+ON CREATE SET parent.placeholder = true
+MERGE (op)-[:CHILD_OF]->(parent)
+""")
+
+
+PRODUCED = Statement("operation_produced", LINKS, f"""
+UNWIND $rows AS row
+MATCH (op:HelmOperation {{operation_id: row.operation_id}})
+MATCH (rev:Revision {{release_key: row.release_key}})
+WHERE rev.last_deployed IS NOT NULL
+  AND rev.last_deployed >= op.started_at - duration('{PRODUCED_SLACK}')
+  AND (op.ended_at IS NULL OR rev.last_deployed <= op.ended_at + duration('{PRODUCED_SLACK}'))
+MERGE (op)-[:PRODUCED]->(rev)
+""")
 
 
 def rows(observation: Observation) -> Iterable[Emitted]:
-    raise PermanentError(f"{observation.kind} observations are not mapped yet")
+    label = LABELS.get(observation.kind)
+    if label is None:
+        raise PermanentError(f"operations cannot map observations of kind '{observation.kind}'")
+    if observation.action not in ACTIONS:
+        raise PermanentError(f"{observation.kind} action must be EXITED or RUNNING, not '{observation.action}'")
+    record = observation.payload
+    operation_id = record.get("operation_id")
+    if not isinstance(operation_id, str) or not operation_id:
+        raise PermanentError(f"{observation.kind} record has no operation_id")
+    if not isinstance(record.get("started_at"), str):
+        raise PermanentError(f"{operation_id}: record has no started_at")
+    return _rows(label, observation, record, operation_id)
+
+
+def _rows(label: str, observation: Observation, record: dict[str, Any], operation_id: str) -> Iterator[Emitted]:
+    props = {name: record.get(name) for name in _PLAIN_FIELDS}
+    props["files_failed"] = [f"{item.get('path')}: {item.get('error')}" for item in record.get("files_failed") or []
+                             if isinstance(item, dict)]
+    props["flags_json"] = json.dumps(record.get("flags") or {}, sort_keys=True)
+    props["children_json"] = json.dumps(record.get("children") or [], sort_keys=True)
+    props["observed_at"] = observation.observed_at
+    command = record.get("command")
+    namespace = record.get("namespace") or "default"
+    releases = [name for name in record.get("releases") or [] if isinstance(name, str) and name]
+    dry = record.get("dry_run") not in (None, "none", "false")
+    tool = record.get("tool")
+    produces = tool == "helm" and command in PRODUCING_COMMANDS and not dry and bool(record.get("release"))
+    props["produces_revision"] = produces
+    props["mutates_release"] = not dry and (
+        command in MUTATING_COMMANDS if tool == "helm" else command in KUBECTL_MUTATING)
+    props["release_key"] = release_key(namespace, record["release"]) if produces else None
+    props["target_release_keys"] = [release_key(namespace, name) for name in releases]
+    with_times(props, *_TIME_FIELDS, "observed_at")
+    yield operation_upsert(label), {"operation_id": operation_id, "final": observation.action == "EXITED",
+                                    "props": props}
+    for name in releases:
+        yield targets(label), {"operation_id": operation_id, "key": release_key(namespace, name),
+                               "namespace": namespace, "name": name, "command": command}
+    if produces:
+        yield PRODUCED, {"operation_id": operation_id, "release_key": props["release_key"]}
+    parent = record.get("parent_operation_id")
+    if isinstance(parent, str) and parent:
+        parent_label = "KubectlOperation" if parent.startswith("kubectl-") else "HelmOperation"
+        yield child_of(label, parent_label), {"operation_id": operation_id, "parent_operation_id": parent}

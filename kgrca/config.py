@@ -281,3 +281,17 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
             values[key.name] = _parse(key.name, environ[variable], f"environment {variable}")
             origins[key.name] = variable
     return Config(values, origins)
+
+
+def markdown_table() -> str:
+    """docs/configuration.md's table, from KEYS (tests check the file is up to date)."""
+    rows = ["| setting | environment variable | default | meaning |", "|---|---|---|---|"]
+    for key in KEYS:
+        default = "" if key.default is None else key.default
+        if key.name in DURATION_KEYS:
+            default = f"{int(default)}s"
+        rows.append(f"| `{key.name}` | `{env_name(key.name)}` | `{default}` | {key.help} |")
+    return "\n".join(rows) + "\n"
+
+
+DURATION_KEYS = tuple(key.name for key in KEYS if key.parse is parse_duration)

@@ -24,6 +24,27 @@ def release_line(release: dict[str, Any] | None) -> str:
     return f"release {release.get('namespace')}/{release.get('name')}{versions}{status}"
 
 
+def context_line(release: dict[str, Any] | None) -> str:
+    """What webhooks told about the release: the commit and PR deployed, the Argo CD sync, open incidents."""
+    context = (release or {}).get("context") or {}
+    parts = []
+    if context.get("commit"):
+        commit = context["commit"]
+        message = (commit.get("message") or "").splitlines()[0][:72] if commit.get("message") else ""
+        parts.append(f"commit {commit['sha'][:12]}" + (f' "{message}"' if message else "")
+                     + (f" by {commit['author']}" if commit.get("author") else ""))
+    if context.get("pull_request"):
+        pr = context["pull_request"]
+        parts.append(f"PR #{pr.get('number')} \"{pr.get('title') or ''}\"")
+    if context.get("argo_sync"):
+        sync = context["argo_sync"]
+        parts.append(f"Argo CD sync of {sync.get('app')}: {sync.get('phase') or '?'}")
+    for incident in context.get("incidents") or []:
+        parts.append(f"open incident {incident.get('key')} \"{incident.get('summary') or ''}\" "
+                     f"({', '.join(str(x) for x in (incident.get('status'), incident.get('priority')) if x)})")
+    return "  context: " + "; ".join(parts) if parts else ""
+
+
 def render(diagnosis: Diagnosis) -> str:
     lines = []
     head = release_line(diagnosis.release)
@@ -32,6 +53,8 @@ def render(diagnosis: Diagnosis) -> str:
         head = f"{subject.get('kind', '')} {subject.get('namespace', '')}/{subject.get('name', '')}"
     lines.append(head)
     lines.append(f"  [{diagnosis.severity} {diagnosis.confidence:.2f}] {diagnosis.pattern}: {diagnosis.summary}")
+    if context_line(diagnosis.release):
+        lines.append(context_line(diagnosis.release))
     if diagnosis.details:
         lines.extend(f"    {line}" for line in diagnosis.details.splitlines())
     if diagnosis.event_chain:

@@ -41,6 +41,24 @@ RETURN key, rel.name AS name, rel.namespace AS namespace, latest.version AS to_v
        op.operation_id AS operation_id
 """
 
+# What webhooks told about the newest revision (docs/webhooks.md): the commit an Argo CD sync deployed, the
+# pull request merged as that commit, and the open incidents that name the release.
+WEBHOOK_CONTEXT = """
+UNWIND $keys AS key
+MATCH (rel:Release {key: key})
+OPTIONAL MATCH (rel)-[:HAS_REVISION]->(:Revision {version: rel.latest_version})-[:FROM_COMMIT]->(c:Commit)
+OPTIONAL MATCH (pr:PullRequest)-[:MERGED_AS]->(c)
+OPTIONAL MATCH (app:ArgoApp)-[s:SYNCED]->(c) WHERE (app)-[:RENDERS]->(rel)
+WITH rel, key, c, pr, app, s ORDER BY s.started_at DESC
+WITH rel, key, collect(c)[0] AS c, collect(pr)[0] AS pr,
+     collect(CASE WHEN s IS NULL THEN null ELSE [app.key, s] END)[0] AS sync
+RETURN key, c {.sha, .message, .author, .url, .at, .repo} AS commit,
+       pr {.key, .number, .title, .state, .url} AS pull_request,
+       CASE WHEN sync IS NULL THEN null
+            ELSE {app: sync[0], phase: sync[1].phase, message: sync[1].message, at: sync[1].at} END AS argo_sync,
+       [(j:JiraIssue)-[:CONCERNS]->(rel) WHERE j.open | j {.key, .summary, .status, .priority, .url}] AS incidents
+"""
+
 
 @dataclasses.dataclass
 class DetectionRun:
@@ -114,11 +132,13 @@ class Detector:
             return
         with self.driver.session(database=self.cfg.neo4j_database, default_access_mode=neo4j.READ_ACCESS) as s:
             context = {r["key"]: r.data() for r in s.run(RELEASE_CONTEXT, keys=keys)}
+            webhooks = {r["key"]: _plain(r.data()) for r in s.run(WEBHOOK_CONTEXT, keys=keys)}
         for diagnosis in diagnoses:
             if not diagnosis.release:
                 continue
-            found = context.get(diagnosis.release["key"], {})
-            namespace, _, name = diagnosis.release["key"].partition("/")
+            key = diagnosis.release["key"]
+            found = context.get(key, {})
+            namespace, _, name = key.partition("/")
             diagnosis.release = {
                 "name": found.get("name") or name, "namespace": found.get("namespace") or namespace,
                 "operation": found.get("command") or _operation(found),
@@ -126,6 +146,9 @@ class Detector:
                 "status": found.get("status"),
             }
             diagnosis.operation_id = diagnosis.operation_id or found.get("operation_id")
+            told = {k: v for k, v in webhooks.get(key, {}).items() if k != "key" and v}
+            if told:
+                diagnosis.release["context"] = told
 
 
 def _release_vars(release: dict[str, Any] | None) -> dict[str, Any]:

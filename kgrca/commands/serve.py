@@ -1,17 +1,142 @@
-"""`kgrca serve`: not built yet."""
+"""`kgrca serve`: the REST API and the webhook receivers behind gunicorn, plus background services.
+
+The schema is applied before the server binds. Each gunicorn worker builds its own app (and Neo4j driver,
+and Kafka producer with ``--sink kafka``) after the fork. Background services (``BACKGROUND_SERVICES``)
+run once, in the gunicorn master, from when it is ready until it exits.
+"""
 
 from __future__ import annotations
 
 import argparse
+import errno
+import logging
+import socket
+from collections.abc import Callable
+from typing import Any, Protocol
 
+from gunicorn.app.base import BaseApplication
+
+from kg_builder.writer import apply_schema
 from kgrca.config import Config
 from kgrca.contracts import KgrcaError
+from kgrca.graphdb import driver_for
+from webhooks.sinks import SINKS, make_sink
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = """\
+examples:
+  kgrca serve                                   REST API and webhooks on http_host:http_port (127.0.0.1:8080)
+  kgrca serve --port 18080 --workers 4
+  kgrca serve --sink kafka                      webhooks go to Kafka; 'kgrca build' writes them to the graph
+  curl -s localhost:8080/api/v1/releases?status=failed
+  curl -s localhost:8080/api/v1/releases/prod/api/diagnosis
+
+webhook secrets: KGRCA_GITHUB_WEBHOOK_SECRET, KGRCA_ARGOCD_WEBHOOK_TOKEN, KGRCA_JIRA_WEBHOOK_SECRET
+(see docs/webhooks.md; a receiver without its secret refuses every delivery)
+"""
+
+
+class BackgroundService(Protocol):
+    """Something that runs beside the app for as long as the server does (scheduled reports, ...)."""
+
+    name: str
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+# Builders of the background services started with the server: each takes the settings and returns a
+# service, or None when it is not configured (e.g. no report_schedule). Add yours here.
+BACKGROUND_SERVICES: list[Callable[[Config], BackgroundService | None]] = []
 
 
 def register(sub: argparse._SubParsersAction, summary: str) -> None:
-    parser = sub.add_parser("serve", help=summary, description=summary)
+    parser = sub.add_parser("serve", help=summary, description=summary, epilog=EXAMPLES,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", help="address to listen on (default: http_host setting)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: http_port setting)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
+    parser.add_argument("--sink", choices=SINKS, default="neo4j",
+                        help="where webhook deliveries go: write the graph now (neo4j), or Kafka (kafka)")
     parser.set_defaults(func=run)
 
 
+class Server(BaseApplication):
+    """gunicorn with options from code rather than its own command line."""
+
+    def __init__(self, app_factory: Callable[[], Any], options: dict[str, Any]):
+        self._factory = app_factory
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return self._factory()
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail with one line before gunicorn spends five retries on a port that is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise KgrcaError(f"port {port} on {host} is in use: stop what listens there or choose another "
+                                 "with --port / KGRCA_HTTP_PORT") from None
+            raise KgrcaError(f"cannot listen on {host}:{port}: {exc.strerror}; set --host / KGRCA_HTTP_HOST") from None
+
+
+def gunicorn_options(cfg: Config, host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+    services: list[BackgroundService] = []
+
+    def when_ready(_server: Any) -> None:
+        for build in BACKGROUND_SERVICES:
+            service = build(cfg)
+            if service is not None:
+                service.start()
+                services.append(service)
+                log.info("started %s", service.name)
+
+    def on_exit(_server: Any) -> None:
+        for service in reversed(services):
+            try:
+                service.stop()
+            except Exception as exc:  # one service failing to stop must not keep the others running
+                log.error("stopping %s failed: %s", service.name, exc)
+
+    return {"bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}", "workers": workers,
+            "threads": threads, "worker_class": "gthread" if threads > 1 else "sync", "timeout": 120,
+            "graceful_timeout": 20, "accesslog": "-", "errorlog": "-", "loglevel": cfg.log_level.lower(),
+            "proc_name": "kgrca-serve", "when_ready": when_ready, "on_exit": on_exit}
+
+
 def run(args: argparse.Namespace, cfg: Config) -> int:
-    raise KgrcaError("'kgrca serve' is not built yet")
+    host = args.host or cfg.http_host
+    port = args.port or cfg.http_port
+    if args.workers < 1 or args.threads < 1:
+        raise KgrcaError("--workers and --threads must be at least 1")
+    check_port(host, port)
+    with driver_for(cfg) as driver:
+        count = apply_schema(driver, cfg.neo4j_database)
+        log.info("schema applied on %s (%d statements)", cfg.neo4j_uri, count)
+    if args.sink == "kafka":
+        make_sink("kafka", cfg).close()  # proves the broker answers before accepting deliveries
+    sink = args.sink
+
+    def app() -> Any:
+        from kgrca.api.app import create_app  # built in each worker, after the fork
+
+        return create_app(cfg, sink=sink)
+
+    log.info("serving on http://%s:%d (%d workers x %d threads, sink %s)", host, port, args.workers,
+             args.threads, sink)
+    Server(app, gunicorn_options(cfg, host, port, args.workers, args.threads)).run()
+    return 0

@@ -1,0 +1,234 @@
+"""The Flask app of ``kgrca serve``: the REST API (docs/rest-api.md) and the webhook receivers.
+
+``create_app(cfg)`` is all a WSGI server needs. Every error is JSON ``{"error", "status"}``: 400 for a bad
+parameter (named, with the form expected), 404 for an unknown release or route, 503 when Neo4j does not
+answer (with ``kgrca.graphdb.explain``'s one line), 500 for a bug (logged with its traceback).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+import neo4j
+from flask import Flask, jsonify, request
+from neo4j import exceptions as neo4j_errors
+from werkzeug.exceptions import HTTPException
+
+from kg_builder.times import parse_time
+from kgrca.api import queries
+from kgrca.api.openapi import DOCUMENT
+from kgrca.config import Config
+from kgrca.contracts import GraphWriter, KgrcaError, TemporaryError
+from kgrca.graphdb import explain
+from rca.runner import Detector
+from webhooks import receivers
+from webhooks.sinks import make_sink
+
+log = logging.getLogger(__name__)
+
+HELM_STATUSES = ("unknown", "deployed", "uninstalled", "superseded", "failed", "uninstalling", "pending-install",
+                 "pending-upgrade", "pending-rollback")
+_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_RELEASE = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+# Requests are answered while the caller waits: a webhook sender times out after ~10 s, so writes give up
+# retrying well before that and answer 503 (the sender retries; a delivery is stored once).
+RETRY_SECONDS = 5.0
+
+
+class BadRequest(KgrcaError):
+    """A request parameter that is not valid: answered 400."""
+
+
+class NotFound(KgrcaError):
+    """Something the request names that the graph does not hold: answered 404."""
+
+
+@dataclasses.dataclass
+class State:
+    cfg: Config
+    driver: neo4j.Driver
+    sink_factory: Callable[[], GraphWriter]
+    detector: Detector | None = None
+    _sink: GraphWriter | None = None
+
+    def sink(self) -> GraphWriter:
+        # Made on first use: a Kafka producer must be created in the worker process, after gunicorn forks.
+        if self._sink is None:
+            self._sink = self.sink_factory()
+        return self._sink
+
+
+def make_driver(cfg: Config) -> neo4j.Driver:
+    return neo4j.GraphDatabase.driver(cfg.neo4j_uri, auth=(cfg.neo4j_user, cfg.neo4j_password),
+                                      connection_timeout=5, max_transaction_retry_time=RETRY_SECONDS,
+                                      notifications_min_severity="OFF")
+
+
+def create_app(cfg: Config, driver: neo4j.Driver | None = None, sink: str | GraphWriter = "neo4j") -> Flask:
+    """The app; ``driver`` defaults to one for ``cfg.neo4j_uri`` (it connects on first use), ``sink`` is
+    ``"neo4j"`` (write the graph), ``"kafka"`` (publish for ``kgrca build``) or a GraphWriter."""
+    app = Flask("kgrca")
+    app.config["MAX_CONTENT_LENGTH"] = cfg.webhook_max_bytes
+    app.json.sort_keys = False
+    driver = driver or make_driver(cfg)
+    factory: Callable[[], GraphWriter] = (lambda: sink) if not isinstance(sink, str) else \
+        (lambda: make_sink(sink, cfg, driver))
+    state = State(cfg, driver, factory)
+    app.extensions["kgrca"] = state
+    _errors(app, cfg)
+    _routes(app, state)
+    app.register_blueprint(receivers.blueprint(cfg, state.sink))
+    return app
+
+
+def _error(status: int, message: str) -> tuple[Any, int]:
+    return jsonify(error=message, status=status), status
+
+
+def _errors(app: Flask, cfg: Config) -> None:
+    @app.errorhandler(BadRequest)
+    def bad_request(exc: BadRequest) -> Any:
+        return _error(400, str(exc))
+
+    @app.errorhandler(NotFound)
+    def not_found(exc: NotFound) -> Any:
+        return _error(404, str(exc))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        message = exc.description or exc.name
+        if exc.code == 413:
+            message = f"the body is larger than {cfg.webhook_max_bytes} bytes (webhook_max_bytes)"
+        elif exc.code == 404:
+            message = f"no route {request.path}: see /api/v1/openapi.json for the API's routes"
+        elif exc.code == 405:
+            message = f"{request.method} is not allowed on {request.path}: see /api/v1/openapi.json"
+        return _error(exc.code or 500, message)
+
+    @app.errorhandler(TemporaryError)
+    def unavailable(exc: TemporaryError) -> Any:
+        response, status = _error(503, str(exc))
+        response.headers["Retry-After"] = str(max(1, int(exc.delay)))
+        return response, status
+
+    @app.errorhandler(neo4j_errors.DriverError)
+    @app.errorhandler(neo4j_errors.AuthError)
+    @app.errorhandler(OSError)
+    def neo4j_down(exc: Exception) -> Any:
+        return _error(503, str(explain(exc, cfg)))
+
+    @app.errorhandler(KgrcaError)
+    def failed(exc: KgrcaError) -> Any:
+        return _error(500, str(exc))
+
+    @app.errorhandler(Exception)
+    def bug(exc: Exception) -> Any:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _error(500, f"internal error ({exc.__class__.__name__}); the server log has the details")
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name}={raw!r}: expected a whole number from {low} to {high}") from None
+    if not low <= value <= high:
+        raise BadRequest(f"{name}={value}: expected a whole number from {low} to {high}")
+    return value
+
+
+def _time_arg(name: str) -> Any:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    value = parse_time(raw)
+    if value is None:
+        raise BadRequest(f"{name}={raw!r}: expected an RFC 3339 time like 2026-11-20T10:00:00Z")
+    return value
+
+
+def _release_key(namespace: str, name: str) -> str:
+    if len(namespace) > 63 or not _NAMESPACE.match(namespace):
+        raise BadRequest(f"namespace {namespace!r}: expected a Kubernetes namespace name (lower-case letters, "
+                         "digits and '-', at most 63)")
+    if len(name) > 53 or not _RELEASE.match(name):
+        raise BadRequest(f"release name {name!r}: expected a Helm release name (lower-case letters, digits, '-' "
+                         "and '.', at most 53)")
+    return f"{namespace}/{name}"
+
+
+def _routes(app: Flask, state: State) -> None:
+    cfg, driver, database = state.cfg, state.driver, state.cfg.neo4j_database
+
+    def known_release(namespace: str, name: str) -> tuple[str, dict[str, Any]]:
+        key = _release_key(namespace, name)
+        found = queries.release(driver, database, key)
+        if found is None:
+            raise NotFound(f"no release {key} in the graph: list releases with GET /api/v1/releases, "
+                           "or load data with 'kgrca ingest' / 'kgrca watch'")
+        return key, found
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        return jsonify(status="alive")
+
+    @app.get("/readyz")
+    def readyz() -> Any:
+        driver.verify_connectivity()
+        return jsonify(status="ready")
+
+    @app.get("/api/v1/openapi.json")
+    def openapi() -> Any:
+        return jsonify(DOCUMENT)
+
+    @app.get("/api/v1/releases")
+    def releases() -> Any:
+        status = request.args.get("status") or None
+        if status is not None and status not in HELM_STATUSES:
+            raise BadRequest(f"status={status!r}: expected one of {', '.join(HELM_STATUSES)}")
+        namespace = request.args.get("namespace") or None
+        if namespace is not None and not _NAMESPACE.match(namespace):
+            raise BadRequest(f"namespace={namespace!r}: expected a Kubernetes namespace name")
+        limit = _int_arg("limit", 500, 1, 5000)
+        offset = _int_arg("offset", 0, 0, 10_000_000)
+        found, total = queries.releases(driver, database, status, namespace, limit, offset)
+        return jsonify(releases=found, total=total, limit=limit, offset=offset)
+
+    @app.get("/api/v1/releases/<namespace>/<name>")
+    def release(namespace: str, name: str) -> Any:
+        return jsonify(known_release(namespace, name)[1])
+
+    @app.get("/api/v1/releases/<namespace>/<name>/revisions")
+    def revisions(namespace: str, name: str) -> Any:
+        key, _ = known_release(namespace, name)
+        return jsonify(release=key, revisions=queries.revisions(driver, database, key))
+
+    @app.get("/api/v1/releases/<namespace>/<name>/timeline")
+    def timeline(namespace: str, name: str) -> Any:
+        since, until = _time_arg("since"), _time_arg("until")
+        limit = _int_arg("limit", 1000, 1, 10_000)
+        if since and until and since > until:
+            raise BadRequest("since is after until: swap them")
+        key, _ = known_release(namespace, name)
+        return jsonify(release=key, items=queries.timeline(driver, database, key, since, until, limit))
+
+    @app.get("/api/v1/releases/<namespace>/<name>/diagnosis")
+    def diagnosis(namespace: str, name: str) -> Any:
+        now = _time_arg("now")
+        key, _ = known_release(namespace, name)
+        if state.detector is None:
+            state.detector = Detector(driver, cfg)  # loads and checks the patterns once per process
+        result = state.detector.run(key, now)
+        for pattern, error in result.errors:
+            log.error("[%s] %s", pattern, error)
+        response = jsonify([d.to_json() for d in result.diagnoses])
+        if result.errors:
+            response.headers["X-Kgrca-Pattern-Errors"] = ",".join(pattern for pattern, _ in result.errors)
+        return response

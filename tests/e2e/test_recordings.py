@@ -1,0 +1,61 @@
+"""The committed recordings: one per scenario, made from a real run, readable by `kgrca ingest`.
+
+These need no cluster: they check the files that detection tests and the README demo are built on.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+
+import pytest
+import scenario_lib
+
+from ingest.files import FileSource
+
+MAX_BYTES = 1_500_000  # a recording is a test fixture: keep each one commit-sized
+
+
+@pytest.mark.parametrize("name", scenario_lib.names())
+def test_each_scenario_has_a_recording_with_its_versions_and_commands(name):
+    recording = scenario_lib.RECORDINGS / f"{name}.jsonl"
+    meta = json.loads(recording.with_suffix(".meta.json").read_text())
+    assert meta["scenario"] == name
+    assert meta["helm_version"].startswith("v3.")
+    assert meta["kubernetes_version"].startswith("v1.")
+    assert meta["recorded_at"]
+    assert meta["commands"] and all(c["argv"][0] in {"helm", "kubectl"} for c in meta["commands"])
+    assert meta["expect"] == scenario_lib.load(name).expect
+    assert 0 < recording.stat().st_size <= MAX_BYTES
+    assert meta["watch_events"] == len(recording.read_text().splitlines())
+
+
+@pytest.mark.parametrize("name", scenario_lib.names())
+def test_recording_loads_through_kgrca_ingest_without_problems(name):
+    source = FileSource([scenario_lib.RECORDINGS / f"{name}.jsonl"])
+    observations = list(source.observations())
+    assert observations
+    assert not source.problems
+    assert {o.action for o in observations} <= {"ADDED", "MODIFIED", "DELETED"}
+
+
+@pytest.mark.parametrize("name", scenario_lib.names())
+def test_release_secrets_are_recorded_intact(name):
+    """Helm's release Secrets decode (base64, base64, gzip, JSON) exactly as helm wrote them."""
+    scenario = scenario_lib.load(name)
+    lines = [json.loads(line) for line in (scenario_lib.RECORDINGS / f"{name}.jsonl").read_text().splitlines()]
+    secrets = [line["object"] for line in lines if line["object"]["kind"] == "Secret"]
+    for secret in secrets:
+        release = json.loads(gzip.decompress(base64.b64decode(base64.b64decode(secret["data"]["release"]))))
+        assert release["name"] == scenario.release
+        assert release["namespace"] == scenario.namespace
+        assert str(release["version"]) == secret["metadata"]["labels"]["version"]
+    wanted = scenario.expect.get("releases")
+    if wanted:
+        last = {}
+        for secret in secrets:
+            labels = secret["metadata"]["labels"]
+            last[int(labels["version"])] = labels["status"]
+        assert last == {int(k): v for k, v in wanted.items()}
+

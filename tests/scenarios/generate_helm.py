@@ -1,0 +1,972 @@
+"""Writes the Helm golden scenarios: objects.jsonl and expected.yaml of every folder listed here.
+
+    python tests/scenarios/generate_helm.py            rewrite them
+    python tests/scenarios/generate_helm.py --check    exit 1 when one on disk differs (CI)
+
+Each scenario is a function returning its Story (the input lines, in delivery order) and what must
+come out. Times are fixed, so the output is the same on every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests import factories as f  # noqa: E402
+from tests.scenarios import suite  # noqa: E402
+from tests.scenarios.builders_helm import (  # noqa: E402
+    APP,
+    NS,
+    T0,
+    Obj,
+    Story,
+    app_pod,
+    at,
+    config_map,
+    crd,
+    custom,
+    deployment,
+    event,
+    healthy_app,
+    hook,
+    hook_job,
+    job_pod,
+    pvc,
+    revision,
+    service_obj,
+    terminated,
+)
+
+Expected = dict[str, Any]
+SCENARIOS: dict[str, Callable[[], tuple[Story, Expected]]] = {}
+
+
+def scenario(func: Callable[[], tuple[Story, Expected]]) -> Callable[[], tuple[Story, Expected]]:
+    SCENARIOS[func.__name__] = func
+    return func
+
+
+def history(st: Story, upto: int = 6, *, name: str = "api") -> None:
+    """Revisions upto-1 (superseded) and upto (deployed) of a healthy release, and its workloads."""
+    revision(st, upto - 1, "superseded", name=name, when=at(T0, -86400 * 2), chart_version="1.2.2")
+    revision(st, upto, "deployed", name=name, when=at(T0, -86400), chart_version="1.2.2")
+    healthy_app(st, name=name, release=name, when=at(T0, -86400))
+
+
+UPGRADE_HOOK_FAILED = 'Upgrade "api" failed: pre-upgrade hooks failed: 1 error occurred:\n\t* '
+
+
+# --- hook_image_pull ------------------------------------------------------------------------------
+
+
+@scenario
+def hook_image_pull() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    job = hook_job("api-migrate", created=at(T0, 2), active=1, image="registry.example/migrate:2.0.1")
+    pod = job_pod(job, "k2x7p", created=at(T0, 3), phase="Pending", state={"waiting": {
+        "reason": "ImagePullBackOff", "message": 'Back-off pulling image "registry.example/migrate:2.0.1"'}})
+    revision(st, 7, "failed", description=UPGRADE_HOOK_FAILED + "timed out waiting for the condition",
+             hooks=[hook("api-migrate", "pre-upgrade", phase="Failed", started=at(T0, 1), completed=at(T0, 301))],
+             when=T0, pending_first=True, ended=at(T0, 301))
+    st.add(job, at(T0, 2))
+    st.add(pod, at(T0, 40))
+    st.add(event(pod, "Failed", 'Failed to pull image "registry.example/migrate:2.0.1": rpc error: code = '
+                 'Unknown desc = Error response from daemon: manifest for registry.example/migrate:2.0.1 not '
+                 'found: manifest unknown: manifest unknown', at(T0, 30), count=4, first=at(T0, 5)), at(T0, 30))
+    st.add(event(pod, "BackOff", 'Back-off pulling image "registry.example/migrate:2.0.1"', at(T0, 290),
+                 type_="Normal", count=19, first=at(T0, 8)), at(T0, 290))
+    return st, {"description": "pre-upgrade hook image tag does not exist; helm timed out waiting for it",
+                "expected": "hook_image_pull", "now": at(T0, 600), "release": "prod/api",
+                "subject": "Pod/prod/api-migrate-k2x7p",
+                "evidence": ["api-migrate-k2x7p", "registry.example/migrate:2.0.1", "manifest unknown"],
+                "resolution": ["kubectl -n prod describe pod api-migrate-k2x7p", "helm rollback api 6 -n prod"],
+                "consequences": ["hook_deadline"]}
+
+
+@scenario
+def hook_image_pull_rate_limit() -> tuple[Story, Expected]:
+    st = Story()
+    job = hook_job("web-init", event="pre-install", created=at(T0, 2), active=1, image="docker.io/library/centos")
+    pod = job_pod(job, "p4q9w", created=at(T0, 3), phase="Pending", state={"waiting": {
+        "reason": "ErrImagePull", "message": "rpc error: code = Unknown desc = failed to pull and unpack image"}})
+    revision(st, 1, "pending-install", name="web", objects=(("apps/v1", "Deployment", "web"),),
+             hooks=[hook("web-init", "pre-install", phase="Running", started=at(T0, 1))], when=T0)
+    st.add(job, at(T0, 2))
+    st.add(pod, at(T0, 20))
+    st.add(event(pod, "Failed", 'Failed to pull image "centos": rpc error: code = Unknown desc = failed to pull '
+                 'and unpack image "docker.io/library/centos:latest": failed to copy: httpReaderSeeker: failed '
+                 'open: unexpected status code https://registry-1.docker.io/v2/library/centos/manifests/sha256:'
+                 'dbbacecc49b088458781c16f3775f2a2ec7521079034a7ba499c8b0bb7f86875: 429 Too Many Requests - '
+                 'Server message: toomanyrequests: You have reached your pull rate limit. You may increase the '
+                 'limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit', at(T0, 20),
+                 count=3, first=at(T0, 5)), at(T0, 20))
+    return st, {"description": "first install: pre-install hook pod hits Docker Hub's pull rate limit while helm "
+                               "still waits",
+                "expected": "hook_image_pull", "now": at(T0, 120), "release": "prod/web",
+                "evidence": ["web-init-p4q9w", "rate limit"], "absent": ["stuck_release"],
+                "resolution": ["kubectl -n prod describe pod web-init-p4q9w"]}
+
+
+@scenario
+def hook_image_pull_unauthorized() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    job = hook_job("api-notify", event="post-upgrade", created=at(T0, 40), active=1,
+                   image="registry.example/private/notify:3")
+    pod = job_pod(job, "m8d2c", created=at(T0, 41), phase="Pending", state={"waiting": {
+        "reason": "ImagePullBackOff", "message": 'Back-off pulling image "registry.example/private/notify:3"'}})
+    revision(st, 7, "failed",
+             description='Upgrade "api" failed: post-upgrade hooks failed: 1 error occurred:\n\t* timed out '
+                         'waiting for the condition',
+             hooks=[hook("api-notify", "post-upgrade", phase="Failed", started=at(T0, 40), completed=at(T0, 340))],
+             when=T0, pending_first=True, ended=at(T0, 340))
+    st.add(job, at(T0, 40))
+    st.add(pod, at(T0, 60))
+    st.add(event(pod, "Failed", 'Failed to pull image "registry.example/private/notify:3": rpc error: code = '
+                 'Unknown desc = Error response from daemon: pull access denied for registry.example/private/'
+                 "notify, repository does not exist or may require 'docker login'", at(T0, 55), count=5,
+                 first=at(T0, 45)), at(T0, 55))
+    return st, {"description": "post-upgrade hook image needs registry credentials",
+                "expected": "hook_image_pull", "now": at(T0, 900), "release": "prod/api",
+                "evidence": ["api-notify-m8d2c", "pull access denied", "post-upgrade"],
+                "consequences": ["hook_deadline"]}
+
+
+# --- hook_deadline --------------------------------------------------------------------------------
+
+
+@scenario
+def hook_deadline_active_deadline() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    job = hook_job("api-migrate", created=at(T0, 2), failed=1, failed_reason="DeadlineExceeded",
+                   failed_message="Job was active longer than specified deadline", deadline=120)
+    pod = job_pod(job, "r5t8v", created=at(T0, 3), phase="Failed",
+                  state=terminated(143, at(T0, 5), at(T0, 122), reason="Error"))
+    revision(st, 7, "failed", description=UPGRADE_HOOK_FAILED + "job api-migrate failed: DeadlineExceeded",
+             hooks=[hook("api-migrate", "pre-upgrade", phase="Failed", started=at(T0, 1), completed=at(T0, 123))],
+             when=T0, pending_first=True, ended=at(T0, 123))
+    st.add(job, at(T0, 122))
+    st.add(pod, at(T0, 122))
+    st.add(event(job, "DeadlineExceeded", "Job was active longer than specified deadline", at(T0, 122),
+                 component="job-controller"), at(T0, 122))
+    return st, {"description": "pre-upgrade migration ran past the Job's activeDeadlineSeconds (120s)",
+                "expected": "hook_deadline", "now": at(T0, 600), "release": "prod/api",
+                "evidence": ["api-migrate", "DeadlineExceeded", "120"],
+                "resolution": ["kubectl -n prod logs job/api-migrate"], "absent": ["hook_script_failed"]}
+
+
+@scenario
+def hook_deadline_helm_timeout() -> tuple[Story, Expected]:
+    st = Story()
+    job = hook_job("shop-seed", event="pre-install", created=at(T0, 2), active=1)
+    pod = job_pod(job, "b7n3m", created=at(T0, 3), phase="Running",
+                  state={"running": {"startedAt": at(T0, 6)}})
+    revision(st, 1, "failed", name="shop", objects=(("apps/v1", "Deployment", "shop"),),
+             description="failed pre-install: 1 error occurred:\n\t* timed out waiting for the condition",
+             hooks=[hook("shop-seed", "pre-install", phase="Failed", started=at(T0, 1), completed=at(T0, 301))],
+             when=T0, pending_first=True, ended=at(T0, 301))
+    st.add(job, at(T0, 2))
+    st.add(pod, at(T0, 6))
+    return st, {"description": "pre-install seed job still running when helm's 5m --timeout ran out",
+                "expected": "hook_deadline", "now": at(T0, 900), "release": "prod/shop",
+                "evidence": ["shop-seed", "timed out waiting for the condition", "still running"],
+                "resolution": ["--timeout"], "absent": ["wait_timeout"]}
+
+
+@scenario
+def hook_deadline_helm4() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    job = hook_job("api-migrate", created=at(T0, 2), active=1)
+    pod = job_pod(job, "h2j4k", created=at(T0, 3), phase="Running", state={"running": {"startedAt": at(T0, 5)}})
+    revision(st, 7, "failed",
+             description='Upgrade "api" failed: pre-upgrade hooks failed: resource Job/prod/api-migrate not ready. '
+                         'status: InProgress, message: Job in progress. success: 0, active: 1, failed: 0\n'
+                         'context deadline exceeded',
+             hooks=[hook("api-migrate", "pre-upgrade", phase="Failed", started=at(T0, 1), completed=at(T0, 601))],
+             when=T0, pending_first=True, ended=at(T0, 601))
+    st.add(job, at(T0, 2))
+    st.add(pod, at(T0, 5))
+    st.helm(["helm", "upgrade", "api", "./chart", "-n", "prod", "-f", "values-prod.yaml", "--timeout", "10m"],
+            at(T0, -1), ended=at(T0, 602), status="failed", exit_code=1,
+            stderr='Error: UPGRADE FAILED: pre-upgrade hooks failed: resource Job/prod/api-migrate not ready. '
+                   'status: InProgress, message: Job in progress. success: 0, active: 1, failed: 0\n'
+                   'context deadline exceeded\n')
+    return st, {"description": "Helm 4 wording: the pre-upgrade Job was still in progress at --timeout 10m",
+                "expected": "hook_deadline", "now": at(T0, 900), "release": "prod/api",
+                "evidence": ["api-migrate", "InProgress"], "tags": ["helm4", "ebpf"]}
+
+
+# --- hook_script_failed ---------------------------------------------------------------------------
+
+
+@scenario
+def hook_script_failed() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    job = hook_job("api-migrate", created=at(T0, 2), failed=2, failed_reason="BackoffLimitExceeded",
+                   failed_message="Job has reached the specified backoff limit")
+    first = job_pod(job, "a1b2c", created=at(T0, 3), phase="Failed", state=terminated(
+        1, at(T0, 5), at(T0, 21), 'psql: ERROR:  relation "users" already exists\nmigration 0042 failed'))
+    second = job_pod(job, "d3e4f", created=at(T0, 25), phase="Failed", state=terminated(
+        1, at(T0, 27), at(T0, 44), 'psql: ERROR:  relation "users" already exists\nmigration 0042 failed'))
+    revision(st, 7, "failed", description=UPGRADE_HOOK_FAILED + "job api-migrate failed: BackoffLimitExceeded",
+             hooks=[hook("api-migrate", "pre-upgrade", phase="Failed", started=at(T0, 1), completed=at(T0, 46))],
+             when=T0, pending_first=True, ended=at(T0, 46))
+    st.add(job, at(T0, 45))
+    st.add(first, at(T0, 21))
+    st.add(second, at(T0, 44))
+    st.add(event(job, "BackoffLimitExceeded", "Job has reached the specified backoff limit", at(T0, 45),
+                 component="job-controller"), at(T0, 45))
+    return st, {"description": "pre-upgrade migration exits 1 twice (helm >= 3.14 wording, job name given)",
+                "expected": "hook_script_failed", "now": at(T0, 600), "release": "prod/api",
+                "evidence": ["api-migrate", "exit code 1", "migration 0042 failed", "api-migrate-d3e4f"],
+                "resolution": ["kubectl -n prod logs api-migrate-d3e4f", "helm rollback api 6 -n prod"]}
+
+
+@scenario
+def hook_script_failed_multierror() -> tuple[Story, Expected]:
+    st = Story()
+    history(st, 12)
+    job = hook_job("api-post", event="post-upgrade", created=at(T0, 60), failed=1,
+                   failed_reason="BackoffLimitExceeded", failed_message="Job has reached the specified backoff limit",
+                   backoff_limit=0)
+    pod = job_pod(job, "q7w8e", created=at(T0, 61), phase="Failed",
+                  state=terminated(2, at(T0, 63), at(T0, 70)))
+    revision(st, 13, "failed",
+             description='Upgrade "api" failed: post-upgrade hooks failed: 1 error occurred:\n\t* job failed: '
+                         'BackoffLimitExceeded',
+             hooks=[hook("api-post", "post-upgrade", phase="Failed", started=at(T0, 60), completed=at(T0, 72))],
+             when=T0, pending_first=True, ended=at(T0, 72))
+    st.add(job, at(T0, 71))
+    st.add(pod, at(T0, 70))
+    return st, {"description": "post-upgrade hook exits 2 with no termination message (helm 3.12 wording)",
+                "expected": "hook_script_failed", "now": at(T0, 600), "release": "prod/api",
+                "evidence": ["api-post", "exit code 2", "post-upgrade"],
+                "resolution": ["helm rollback api 12 -n prod"]}
+
+
+@scenario
+def hook_script_failed_helm4() -> tuple[Story, Expected]:
+    st = Story()
+    job = hook_job("lab-hooks-pre-install", event="pre-install", created=at(T0, 2), failed=1,
+                   failed_reason="BackoffLimitExceeded", failed_message="Job has reached the specified backoff limit",
+                   backoff_limit=0)
+    pod = job_pod(job, "z9x8c", created=at(T0, 3), phase="Failed",
+                  state=terminated(3, at(T0, 4), at(T0, 9), "panic: unrecognized command: pre-install"))
+    revision(st, 1, "failed", name="lab", objects=(("apps/v1", "Deployment", "lab"),),
+             description="failed pre-install: resource Job/prod/lab-hooks-pre-install not ready. status: Failed, "
+                         "message: Job Failed. failed: 1/1",
+             hooks=[hook("lab-hooks-pre-install", "pre-install", phase="Failed", started=at(T0, 1),
+                         completed=at(T0, 10))], when=T0, pending_first=True, ended=at(T0, 10))
+    st.add(job, at(T0, 10))
+    st.add(pod, at(T0, 9))
+    return st, {"description": "Helm 4 wording: pre-install Job Failed 1/1, container panicked with exit 3",
+                "expected": "hook_script_failed", "now": at(T0, 600), "release": "prod/lab",
+                "evidence": ["lab-hooks-pre-install", "exit code 3", "panic: unrecognized command"],
+                "resolution": ["helm uninstall lab -n prod"], "tags": ["helm4"]}
+
+
+# --- hook_unschedulable ---------------------------------------------------------------------------
+
+
+@scenario
+def hook_unschedulable() -> tuple[Story, Expected]:
+    st = Story()
+    job = hook_job("db-init", event="pre-install", created=at(T0, 2), active=1)
+    message = ("0/1 nodes are available: 1 Insufficient memory. preemption: 0/1 nodes are available: 1 No "
+               "preemption victims found for incoming pod.")
+    pod = job_pod(job, "s6d7f", created=at(T0, 3), phase="Pending", node=None, unschedulable=message)
+    revision(st, 1, "failed", name="db", objects=(("apps/v1", "StatefulSet", "db"),),
+             description="failed pre-install: 1 error occurred:\n\t* timed out waiting for the condition",
+             hooks=[hook("db-init", "pre-install", phase="Failed", started=at(T0, 1), completed=at(T0, 301))],
+             when=T0, pending_first=True, ended=at(T0, 301))
+    st.add(job, at(T0, 2))
+    st.add(pod, at(T0, 3))
+    st.add(event(pod, "FailedScheduling", message, at(T0, 290), count=12, first=at(T0, 3),
+                 component="default-scheduler"), at(T0, 290))
+    return st, {"description": "pre-install hook pod asks for more memory than any node has",
+                "expected": "hook_unschedulable", "now": at(T0, 600), "release": "prod/db",
+                "evidence": ["db-init-s6d7f", "Insufficient memory"], "consequences": ["hook_deadline"],
+                "resolution": ["kubectl -n prod describe pod db-init-s6d7f"]}
+
+
+@scenario
+def hook_unschedulable_taint() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    job = hook_job("api-migrate", created=at(T0, 2), active=1)
+    message = ("0/3 nodes are available: 3 node(s) had untolerated taint {dedicated: batch}. preemption: 0/3 "
+               "nodes are available: 3 Preemption is not helpful for scheduling.")
+    pod = job_pod(job, "t1y2u", created=at(T0, 3), phase="Pending", node=None, unschedulable=message)
+    revision(st, 7, "pending-upgrade",
+             hooks=[hook("api-migrate", "pre-upgrade", phase="Running", started=at(T0, 1))], when=T0)
+    st.add(job, at(T0, 2))
+    st.add(pod, at(T0, 3))
+    st.add(event(pod, "FailedScheduling", message, at(T0, 100), count=4, first=at(T0, 3),
+                 component="default-scheduler"), at(T0, 100))
+    return st, {"description": "pre-upgrade hook cannot tolerate the nodes' taint; helm is still waiting",
+                "expected": "hook_unschedulable", "now": at(T0, 150), "release": "prod/api",
+                "evidence": ["api-migrate-t1y2u", "untolerated taint"], "absent": ["stuck_release"]}
+
+
+@scenario
+def hook_unschedulable_unbound_pvc() -> tuple[Story, Expected]:
+    st = Story()
+    job = hook_job("gvm-setup", event="pre-install", created=at(T0, 2), active=1)
+    message = ("0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/1 nodes "
+               "are available: 1 Preemption is not helpful for scheduling.")
+    pod = job_pod(job, "g5h6j", created=at(T0, 3), phase="Pending", node=None, unschedulable=message)
+    revision(st, 1, "failed", name="gvm", objects=(("apps/v1", "Deployment", "gvm"),
+                                                    ("v1", "PersistentVolumeClaim", "gvm-data")),
+             description="failed pre-install: timed out waiting for the condition",
+             hooks=[hook("gvm-setup", "pre-install", phase="Failed", started=at(T0, 1), completed=at(T0, 301))],
+             when=T0, pending_first=True, ended=at(T0, 301))
+    st.add(job, at(T0, 2))
+    st.add(pod, at(T0, 3))
+    st.add(event(pod, "FailedScheduling", message, at(T0, 280), count=9, first=at(T0, 3),
+                 component="default-scheduler"), at(T0, 280))
+    return st, {"description": "pre-install hook needs a PVC that only the main install creates",
+                "expected": "hook_unschedulable", "now": at(T0, 600), "release": "prod/gvm",
+                "evidence": ["gvm-setup-g5h6j", "unbound immediate PersistentVolumeClaims"],
+                "consequences": ["hook_deadline"]}
+
+
+# --- hook_network_policy --------------------------------------------------------------------------
+
+
+@scenario
+def hook_network_policy() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    job = hook_job("api-migrate", created=at(T0, 2), failed=2, failed_reason="BackoffLimitExceeded",
+                   failed_message="Job has reached the specified backoff limit")
+    message = ('failed to connect to `host=postgres.data.svc user=api database=api`: dial error (dial tcp '
+               '10.96.0.15:5432: i/o timeout)')
+    first = job_pod(job, "n1m2k", created=at(T0, 3), phase="Failed",
+                    state=terminated(1, at(T0, 4), at(T0, 35), message))
+    second = job_pod(job, "n3m4k", created=at(T0, 36), phase="Failed",
+                     state=terminated(1, at(T0, 37), at(T0, 68), message))
+    revision(st, 7, "failed", description=UPGRADE_HOOK_FAILED + "job api-migrate failed: BackoffLimitExceeded",
+             hooks=[hook("api-migrate", "pre-upgrade", phase="Failed", started=at(T0, 1), completed=at(T0, 70))],
+             when=T0, pending_first=True, ended=at(T0, 70))
+    st.add(job, at(T0, 69))
+    st.add(first, at(T0, 35))
+    st.add(second, at(T0, 68))
+    return st, {"description": "migration cannot reach postgres: i/o timeout (packets dropped)",
+                "expected": "hook_network_policy", "now": at(T0, 600), "release": "prod/api",
+                "evidence": ["api-migrate", "10.96.0.15:5432", "i/o timeout", "NetworkPolicies are not watched"],
+                "consequences": ["hook_script_failed"], "max_confidence": 0.7,
+                "resolution": ["kubectl -n prod get networkpolicy", "10.96.0.15 5432"]}
+
+
+@scenario
+def hook_network_policy_refused() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    job = hook_job("api-seed", event="post-upgrade", created=at(T0, 30), failed=1,
+                   failed_reason="BackoffLimitExceeded", failed_message="Job has reached the specified backoff limit",
+                   backoff_limit=0)
+    message = 'Post "http://search.data.svc:9200/_bulk": dial tcp 10.96.33.4:9200: connect: connection refused'
+    pod = job_pod(job, "v5c6x", created=at(T0, 31), phase="Failed",
+                  state=terminated(1, at(T0, 32), at(T0, 33), message))
+    revision(st, 7, "failed",
+             description='Upgrade "api" failed: post-upgrade hooks failed: 1 error occurred:\n\t* job api-seed '
+                         'failed: BackoffLimitExceeded',
+             hooks=[hook("api-seed", "post-upgrade", phase="Failed", started=at(T0, 30), completed=at(T0, 34))],
+             when=T0, pending_first=True, ended=at(T0, 34))
+    st.add(job, at(T0, 34))
+    st.add(pod, at(T0, 33))
+    return st, {"description": "post-upgrade seed hook: connection refused by the search service",
+                "expected": "hook_network_policy", "now": at(T0, 600), "release": "prod/api",
+                "evidence": ["api-seed-v5c6x", "connection refused", "10.96.33.4:9200"],
+                "consequences": ["hook_script_failed"], "max_confidence": 0.6}
+
+
+@scenario
+def hook_network_policy_timeout() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    job = hook_job("api-migrate", created=at(T0, 2), active=1, failed=0, backoff_limit=6)
+    message = "dial tcp 10.96.0.15:5432: connect: connection timed out"
+    pod = job_pod(job, "w9e8r", created=at(T0, 3), phase="Running", restarts=3,
+                  state={"running": {"startedAt": at(T0, 250)}},
+                  last_state=terminated(1, at(T0, 120), at(T0, 247), message))
+    pod["spec"]["restartPolicy"] = "OnFailure"
+    revision(st, 7, "failed", description=UPGRADE_HOOK_FAILED + "timed out waiting for the condition",
+             hooks=[hook("api-migrate", "pre-upgrade", phase="Failed", started=at(T0, 1), completed=at(T0, 301))],
+             when=T0, pending_first=True, ended=at(T0, 301))
+    st.add(job, at(T0, 2))
+    st.add(pod, at(T0, 250))
+    return st, {"description": "migration retries a timed-out connection until helm's --timeout ends it",
+                "expected": "hook_network_policy", "now": at(T0, 600), "release": "prod/api",
+                "evidence": ["api-migrate-w9e8r", "connection timed out", "10.96.0.15:5432"],
+                "consequences": ["hook_deadline"]}
+
+
+# --- stuck_release --------------------------------------------------------------------------------
+
+
+@scenario
+def stuck_release_pending_upgrade() -> tuple[Story, Expected]:
+    st = Story()
+    history(st, 16)
+    revision(st, 17, "pending-upgrade", when=T0)
+    return st, {"description": "pending-upgrade for an hour, no helm process known (no eBPF)",
+                "expected": "stuck_release", "now": at(T0, 3600), "release": "prod/api",
+                "config": {"stuck_release_timeout": 600},
+                "evidence": ["pending-upgrade", "sh.helm.release.v1.api.v17"],
+                "resolution": ["helm rollback api 16 -n prod",
+                               "kubectl -n prod delete secret sh.helm.release.v1.api.v17"]}
+
+
+@scenario
+def stuck_release_sigkill() -> tuple[Story, Expected]:
+    st = Story()
+    history(st, 16)
+    revision(st, 17, "pending-upgrade", when=at(T0, 1))
+    st.helm(["helm", "upgrade", "api", "./chart", "-n", "prod", "-f", "values-prod.yaml", "--wait"], T0,
+            ended=at(T0, 95), status="killed", signal="SIGKILL")
+    st.helm(["helm", "upgrade", "api", "./chart", "-n", "prod", "-f", "values-prod.yaml", "--wait"], at(T0, 200),
+            ended=at(T0, 202), status="failed", exit_code=1,
+            stderr="Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress\n")
+    return st, {"description": "helm upgrade SIGKILLed by the CI runner; the retry finds the release locked",
+                "expected": "stuck_release", "now": at(T0, 240), "release": "prod/api",
+                "config": {"stuck_release_timeout": 600},
+                "evidence": ["SIGKILL", "another operation (install/upgrade/rollback) is in progress"],
+                "resolution": ["helm rollback api 16 -n prod"], "min_confidence": 0.9, "tags": ["ebpf"]}
+
+
+@scenario
+def stuck_release_pending_install() -> tuple[Story, Expected]:
+    st = Story()
+    revision(st, 1, "pending-install", name="cache", objects=(("apps/v1", "Deployment", "cache"),), when=T0)
+    return st, {"description": "first install left pending-install: only uninstall clears it",
+                "expected": "stuck_release", "now": at(T0, 7200), "release": "prod/cache",
+                "evidence": ["pending-install"], "resolution": ["helm uninstall cache -n prod"]}
+
+
+@scenario
+def stuck_release_pending_rollback() -> tuple[Story, Expected]:
+    st = Story()
+    revision(st, 38, "superseded", name="dpn", when=at(T0, -86400 * 3), chart_version="1.0.9")
+    revision(st, 39, "deployed", name="dpn", when=at(T0, -86400 * 2), chart_version="1.1.0")
+    revision(st, 40, "pending-rollback", name="dpn", description="Rollback to 39", when=T0, chart_version="1.1.0")
+    healthy_app(st, name="dpn", release="dpn", when=at(T0, -86400 * 2))
+    return st, {"description": "a rollback left pending-rollback ('Rollback to 39')",
+                "expected": "stuck_release", "now": at(T0, 1800), "release": "prod/dpn",
+                "evidence": ["pending-rollback", "Rollback to 39"],
+                "resolution": ["kubectl -n prod delete secret sh.helm.release.v1.dpn.v40"]}
+
+
+@scenario
+def near_miss_pending_upgrade_helm_running() -> tuple[Story, Expected]:
+    st = Story()
+    history(st, 16)
+    revision(st, 17, "pending-upgrade", when=at(T0, 1))
+    st.helm(["helm", "upgrade", "api", "./chart", "-n", "prod", "--wait", "--timeout", "30m"], T0,
+            status="running", exit_code=None)
+    return st, {"description": "pending-upgrade for 20 minutes, but helm (--timeout 30m) is still running",
+                "expected": "none", "now": at(T0, 1200), "config": {"stuck_release_timeout": 600},
+                "tags": ["ebpf"]}
+
+
+@scenario
+def near_miss_pending_upgrade_young() -> tuple[Story, Expected]:
+    st = Story()
+    history(st, 16)
+    revision(st, 17, "pending-upgrade", when=T0)
+    return st, {"description": "pending-upgrade for two minutes: helm is presumably still at work",
+                "expected": "none", "now": at(T0, 120), "config": {"stuck_release_timeout": 600}}
+
+
+# --- template_error -------------------------------------------------------------------------------
+
+
+@scenario
+def template_error_nil_pointer() -> tuple[Story, Expected]:
+    st = Story()
+    st.helm(["helm", "install", "billing", "./charts/billing", "-n", "prod", "-f", "values.yaml", "-f",
+             "values-prod.yaml"], T0, ended=at(T0, 2), status="failed", exit_code=1,
+            files_read=["/home/ci/deploy/charts/billing/Chart.yaml", "/home/ci/deploy/values.yaml",
+                        "/home/ci/deploy/values-prod.yaml"],
+            stderr='Error: INSTALLATION FAILED: template: billing/templates/serviceaccount.yaml:1:14: executing '
+                   '"billing/templates/serviceaccount.yaml" at <.Values.serviceAccount.create>: nil pointer '
+                   'evaluating interface {}.create\n')
+    return st, {"description": "install fails rendering: values lack serviceAccount (no revision stored)",
+                "expected": "template_error", "now": at(T0, 60), "release": "prod/billing",
+                "evidence": ["billing/templates/serviceaccount.yaml", "line 1", ".Values.serviceAccount.create",
+                             "values-prod.yaml"],
+                "resolution": ["helm template billing ./charts/billing -n prod -f /home/ci/deploy/values.yaml"],
+                "tags": ["ebpf"]}
+
+
+@scenario
+def template_error_yaml_parse() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    revision(st, 7, "failed", when=T0,
+             description='Upgrade "api" failed: YAML parse error on api/templates/deployment.yaml: error '
+                         'converting YAML to JSON: yaml: line 39: mapping values are not allowed in this context')
+    return st, {"description": "failed revision whose description is a YAML parse error of the rendered output",
+                "expected": "template_error", "now": at(T0, 300), "release": "prod/api",
+                "evidence": ["api/templates/deployment.yaml", "line 39", "mapping values are not allowed"],
+                "resolution": ["helm template api"]}
+
+
+@scenario
+def template_error_function_not_defined() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    st.helm(["helm", "upgrade", "api", "./chart", "-n", "prod", "-f", "values-prod.yaml"], T0, ended=at(T0, 1),
+            status="failed", exit_code=1,
+            stderr='Error: UPGRADE FAILED: parse error at (api/templates/_helpers.tpl:18): function "break" not '
+                   'defined\n')
+    return st, {"description": "the chart uses `break`, unknown to this old helm binary",
+                "expected": "template_error", "now": at(T0, 60), "release": "prod/api",
+                "evidence": ["api/templates/_helpers.tpl", "line 18", "break"], "tags": ["ebpf"]}
+
+
+@scenario
+def template_error_helm4() -> tuple[Story, Expected]:
+    st = Story()
+    st.helm(["helm", "install", "gateway", "./gateway-helm", "-n", "prod"], T0, ended=at(T0, 1), status="failed",
+            exit_code=1,
+            stderr='Error: gateway-helm/templates/namespaced-infra-manager-rbac.yaml:2:13\n  executing '
+                   '"gateway-helm/templates/namespaced-infra-manager-rbac.yaml" at '
+                   '<.Values.config.envoyGateway.provider.kubernetes>:\n    nil pointer evaluating interface '
+                   '{}.envoyGateway\n')
+    return st, {"description": "Helm 4's multi-line nil-pointer message",
+                "expected": "template_error", "now": at(T0, 60), "release": "prod/gateway",
+                "evidence": ["gateway-helm/templates/namespaced-infra-manager-rbac.yaml", "line 2",
+                             ".Values.config.envoyGateway.provider.kubernetes"], "tags": ["helm4", "ebpf"]}
+
+
+@scenario
+def near_miss_template_fixed() -> tuple[Story, Expected]:
+    st = Story()
+    st.helm(["helm", "install", "billing", "./charts/billing", "-n", "prod"], T0, ended=at(T0, 2),
+            status="failed", exit_code=1,
+            stderr='Error: INSTALLATION FAILED: template: billing/templates/serviceaccount.yaml:1:14: executing '
+                   '"billing/templates/serviceaccount.yaml" at <.Values.serviceAccount.create>: nil pointer '
+                   'evaluating interface {}.create\n')
+    st.helm(["helm", "install", "billing", "./charts/billing", "-n", "prod", "--set", "serviceAccount.create=true"],
+            at(T0, 120), ended=at(T0, 125))
+    revision(st, 1, "deployed", name="billing", objects=(("apps/v1", "Deployment", "billing"),), when=at(T0, 121))
+    healthy_app(st, name="billing", release="billing", when=at(T0, 122), service=False, config=False)
+    return st, {"description": "a template error fixed by the next install, which succeeded",
+                "expected": "none", "now": at(T0, 900), "tags": ["ebpf"]}
+
+
+# --- resource_conflict ----------------------------------------------------------------------------
+
+
+@scenario
+def resource_conflict_unowned() -> tuple[Story, Expected]:
+    st = Story()
+    st.add(service_obj("mailu-front-ext", release=None, cluster_ip="10.96.40.2"), at(T0, -3600))
+    st.helm(["helm", "install", "mailu", "mailu/mailu", "-n", "prod", "-f", "mailu-values.yaml"], T0,
+            ended=at(T0, 3), status="failed", exit_code=1,
+            stderr='Error: INSTALLATION FAILED: Unable to continue with install: Service "mailu-front-ext" in '
+                   'namespace "prod" exists and cannot be imported into the current release: invalid ownership '
+                   'metadata; label validation error: missing key "app.kubernetes.io/managed-by": must be set to '
+                   '"Helm"; annotation validation error: missing key "meta.helm.sh/release-name": must be set to '
+                   '"mailu"; annotation validation error: missing key "meta.helm.sh/release-namespace": must be '
+                   'set to "prod"\n')
+    return st, {"description": "install meets a Service created by hand (no Helm ownership)",
+                "expected": "resource_conflict", "now": at(T0, 60), "release": "prod/mailu",
+                "evidence": ["Service prod/mailu-front-ext", "not managed by Helm"],
+                "resolution": ["kubectl -n prod annotate service mailu-front-ext meta.helm.sh/release-name=mailu",
+                               "kubectl -n prod delete service mailu-front-ext"], "tags": ["ebpf"]}
+
+
+@scenario
+def resource_conflict_other_release() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    revision(st, 3, "deployed", name="billing", objects=(("v1", "ConfigMap", "shared-config"),),
+             when=at(T0, -86400 * 5))
+    st.add(config_map("shared-config", release="billing"), at(T0, -86400 * 5))
+    st.helm(["helm", "upgrade", "api", "./chart", "-n", "prod"], T0, ended=at(T0, 2), status="failed", exit_code=1,
+            stderr='Error: UPGRADE FAILED: rendered manifests contain a new resource that already exists. Unable '
+                   'to continue with update: ConfigMap "shared-config" in namespace "prod" exists and cannot be '
+                   'imported into the current release: invalid ownership metadata; annotation validation error: '
+                   'key "meta.helm.sh/release-name" must equal "api": current value is "billing"\n')
+    return st, {"description": "upgrade adds a ConfigMap that release billing already owns",
+                "expected": "resource_conflict", "now": at(T0, 60), "release": "prod/api",
+                "evidence": ["ConfigMap prod/shared-config", "billing"],
+                "resolution": ["helm -n prod status billing"], "tags": ["ebpf"]}
+
+
+@scenario
+def resource_conflict_crd_pre313() -> tuple[Story, Expected]:
+    st = Story()
+    st.add(crd("dynakubes", "dynatrace.com", "DynaKube", ["v1beta1"]), at(T0, -86400))
+    st.helm(["helm", "install", "dynatrace-operator", "dynatrace/dynatrace-operator", "-n", "dynatrace"], T0,
+            ended=at(T0, 4), status="failed", exit_code=1,
+            stderr='Error: rendered manifests contain a resource that already exists. Unable to continue with '
+                   'install: CustomResourceDefinition "dynakubes.dynatrace.com" in namespace "" exists and cannot '
+                   'be imported into the current release: invalid ownership metadata; label validation error: '
+                   'missing key "app.kubernetes.io/managed-by": must be set to "Helm"; annotation validation error: '
+                   'missing key "meta.helm.sh/release-name": must be set to "dynatrace-operator"; annotation '
+                   'validation error: missing key "meta.helm.sh/release-namespace": must be set to "dynatrace"\n')
+    return st, {"description": "pre-3.13 wording; a cluster-scoped CRD installed earlier by kubectl",
+                "expected": "resource_conflict", "now": at(T0, 60), "release": "dynatrace/dynatrace-operator",
+                "evidence": ["CustomResourceDefinition dynakubes.dynatrace.com"],
+                "resolution": ["kubectl annotate customresourcedefinition dynakubes.dynatrace.com"], "tags": ["ebpf"]}
+
+
+@scenario
+def resource_conflict_immutable_selector() -> tuple[Story, Expected]:
+    st = Story()
+    history(st, 4, name="version-checker")
+    revision(st, 5, "failed", name="version-checker", when=T0, pending_first=True, ended=at(T0, 3),
+             objects=(("apps/v1", "Deployment", "version-checker"), ("v1", "Service", "version-checker")),
+             description='Upgrade "version-checker" failed: cannot patch "version-checker" with kind Deployment: '
+                         'Deployment.apps "version-checker" is invalid: spec.selector: Invalid value: '
+                         'v1.LabelSelector{MatchLabels:map[string]string{"app.kubernetes.io/instance":'
+                         '"version-checker", "app.kubernetes.io/managed-by":"Helm", "app.kubernetes.io/name":'
+                         '"version-checker", "app.kubernetes.io/version":"v0.3.2", "helm.sh/chart":'
+                         '"version-checker-v0.3.2"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is '
+                         'immutable')
+    return st, {"description": "chart put its version into spec.selector; the selector is immutable",
+                "expected": "resource_conflict_immutable", "now": at(T0, 600), "release": "prod/version-checker",
+                "evidence": ["Deployment prod/version-checker", "spec.selector"],
+                "resolution": ["kubectl -n prod delete deployment version-checker"]}
+
+
+@scenario
+def resource_conflict_immutable_job() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    objects = (("apps/v1", "Deployment", "api"), ("batch/v1", "Job", "api-reindex"))
+    revision(st, 7, "failed", when=T0, pending_first=True, ended=at(T0, 2), objects=objects,
+             description='Upgrade "api" failed: cannot patch "api-reindex" with kind Job: Job.batch "api-reindex" is '
+                         'invalid: spec.template: Invalid value: core.PodTemplateSpec{ObjectMeta:v1.ObjectMeta{'
+                         'Name:"", Labels:map[string]string{"job-name":"api-reindex"}}}: field is immutable')
+    return st, {"description": "a plain (non-hook) Job's pod template changed; Job templates are immutable",
+                "expected": "resource_conflict_immutable", "now": at(T0, 600), "release": "prod/api",
+                "evidence": ["Job prod/api-reindex", "spec.template"],
+                "resolution": ["kubectl -n prod delete job api-reindex"]}
+
+
+@scenario
+def resource_conflict_immutable_cluster_ip() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    revision(st, 7, "failed", when=T0, pending_first=True, ended=at(T0, 2),
+             description='Upgrade "api" failed: cannot patch "api" with kind Service: Service "api" is invalid: '
+                         'spec.clusterIP: Invalid value: "10.96.100.100": field is immutable && cannot patch "api" '
+                         'with kind Deployment: Deployment.apps "api" is invalid: spec.selector: Invalid value: '
+                         'v1.LabelSelector{MatchLabels:map[string]string{"app":"api-v2"}, MatchExpressions:'
+                         '[]v1.LabelSelectorRequirement(nil)}: field is immutable')
+    return st, {"description": "two immutable fields at once (Service clusterIP and a selector), joined by &&",
+                "expected": "resource_conflict_immutable", "now": at(T0, 600), "release": "prod/api",
+                "evidence": ["Service prod/api", "spec.clusterIP", "Deployment prod/api", "10.96.12.7"]}
+
+
+# --- partial_deployment ---------------------------------------------------------------------------
+
+
+@scenario
+def partial_deployment_webhook() -> tuple[Story, Expected]:
+    st = Story()
+    st.add(crd("boshdeployments", "quarks.cloudfoundry.org", "BOSHDeployment", ["v1alpha1"]), at(T0, -3600))
+    objects = (("apps/v1", "Deployment", "kubecf"), ("v1", "Service", "kubecf"),
+               ("quarks.cloudfoundry.org/v1alpha1", "BOSHDeployment", "kubecf"))
+    revision(st, 1, "failed", name="kubecf", objects=objects, when=T0, pending_first=True, ended=at(T0, 35),
+             description='Release "kubecf" failed: Internal error occurred: failed calling webhook '
+                         '"validate-boshdeployment.quarks.cloudfoundry.org": Post https://cf-operator-webhook.kubecf.'
+                         'svc:443/validate-boshdeployment?timeout=30s: dial tcp 10.107.0.151:443: connect: '
+                         'connection refused')
+    healthy_app(st, name="kubecf", release="kubecf", when=at(T0, 2), config=False)
+    return st, {"description": "a webhook refused the chart's custom resource; the rest of the install runs",
+                "expected": "partial_deployment", "now": at(T0, 600), "release": "prod/kubecf",
+                "evidence": ["BOSHDeployment/prod/kubecf", "missing", "Deployment/prod/kubecf"],
+                "resolution": ["helm -n prod status kubecf"]}
+
+
+@scenario
+def partial_deployment_deleted_secret() -> tuple[Story, Expected]:
+    st = Story()
+    objects = (("apps/v1", "Deployment", "api"), ("v1", "Service", "api"), ("v1", "ConfigMap", "api-config"),
+               ("v1", "Secret", "api-tls"))
+    revision(st, 5, "superseded", when=at(T0, -86400 * 2), objects=objects)
+    revision(st, 6, "deployed", when=at(T0, -86400), objects=objects)
+    healthy_app(st, when=at(T0, -86400))
+    tls = {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+           "metadata": f.meta("api-tls", NS, annotations=f.helm_managed("api"), created=at(T0, -86400)),
+           "data": {"tls.crt": "", "tls.key": ""}}
+    st.add(tls, at(T0, -86400))
+    st.add(tls, at(T0, 0), "DELETED")
+    return st, {"description": "someone deleted the release's TLS Secret by hand; the rest is healthy",
+                "expected": "partial_deployment", "now": at(T0, 900), "release": "prod/api",
+                "evidence": ["Secret/prod/api-tls", "missing"]}
+
+
+@scenario
+def partial_deployment_job_failed() -> tuple[Story, Expected]:
+    st = Story()
+    objects = (("apps/v1", "Deployment", "api"), ("v1", "Service", "api"), ("batch/v1", "Job", "api-reindex"))
+    revision(st, 3, "deployed", when=T0, objects=objects, description="Upgrade complete")
+    healthy_app(st, when=T0, config=False)
+    job = hook_job("api-reindex", created=at(T0, 3), failed=1, failed_reason="BackoffLimitExceeded",
+                   failed_message="Job has reached the specified backoff limit", backoff_limit=0)
+    del job["metadata"]["annotations"]
+    job["metadata"]["annotations"] = f.helm_managed("api")
+    st.add(job, at(T0, 40))
+    st.add(job_pod(job, "k1l2m", created=at(T0, 4), phase="Failed",
+                   state=terminated(1, at(T0, 5), at(T0, 38), "index mapping conflict")), at(T0, 38))
+    return st, {"description": "deployed without --wait: the chart's Job failed while the Deployment runs",
+                "expected": "partial_deployment", "now": at(T0, 900), "release": "prod/api",
+                "evidence": ["Job/prod/api-reindex", "BackoffLimitExceeded", "Deployment/prod/api"]}
+
+
+# --- wait_timeout ---------------------------------------------------------------------------------
+
+
+def wait_story(description: str, pods: Callable[[Story, Obj], None], *, ready: int = 0,
+               name: str = "api") -> Story:
+    st = Story()
+    history(st)
+    revision(st, 7, "failed", description=description, when=T0, pending_first=True, ended=at(T0, 301),
+             chart_version="1.3.0")
+    deploy = deployment(name, replicas=2, ready=ready, created=at(T0, -86400))
+    deploy["spec"]["template"]["spec"]["containers"][0]["image"] = "registry.example/api:1.3.0"
+    rs = f.replicaset(deploy, suffix="5f6g7h")
+    rs["spec"]["template"] = deploy["spec"]["template"]
+    st.add(deploy, at(T0, 300), "MODIFIED")
+    st.add(rs, at(T0, 2))
+    pods(st, rs)
+    return st
+
+
+@scenario
+def wait_timeout_slow_start() -> tuple[Story, Expected]:
+    def pods(st: Story, rs: Obj) -> None:
+        for suffix in ("aa111", "bb222"):
+            st.add(app_pod(rs, suffix, created=at(T0, 3), ready=False), at(T0, 10))
+
+    st = wait_story('Upgrade "api" failed: timed out waiting for the condition', pods)
+    return st, {"description": "pods run but never turn ready before --timeout; no probe failure recorded",
+                "expected": "wait_timeout", "now": at(T0, 600), "release": "prod/api",
+                "evidence": ["api-5f6g7h-aa111", "not ready", "timed out waiting for the condition"],
+                "resolution": ["kubectl -n prod describe pod api-5f6g7h-aa111", "helm rollback api 6 -n prod"]}
+
+
+@scenario
+def wait_timeout_pending_pvc() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    objects = APP + (("v1", "PersistentVolumeClaim", "api-data"),)
+    revision(st, 7, "failed", when=T0, pending_first=True, ended=at(T0, 301), objects=objects,
+             description='Upgrade "api" failed: resource PersistentVolumeClaim/prod/api-data not ready. status: '
+                         'InProgress, message: PVC is not Bound. phase: Pending\ncontext deadline exceeded')
+    claim = pvc("api-data", created=at(T0, 2))
+    st.add(claim, at(T0, 2))
+    st.add(event(claim, "ProvisioningFailed", 'storageclass.storage.k8s.io "fast-ssd" not found', at(T0, 280),
+                 count=20, first=at(T0, 2), component="persistentvolume-controller"), at(T0, 280))
+    return st, {"description": "Helm 4: a new PVC never binds (its StorageClass does not exist)",
+                "expected": "wait_timeout", "now": at(T0, 600), "release": "prod/api",
+                "evidence": ["PersistentVolumeClaim/prod/api-data", "fast-ssd"], "tags": ["helm4"]}
+
+
+@scenario
+def wait_timeout_rate_limiter() -> tuple[Story, Expected]:
+    def pods(st: Story, rs: Obj) -> None:
+        for suffix in ("cc333", "dd444"):
+            pod = app_pod(rs, suffix, created=at(T0, 3), ready=False, phase="Pending", waiting="ContainerCreating")
+            st.add(pod, at(T0, 10))
+
+    st = wait_story('Upgrade "api" failed: client rate limiter Wait returned an error: rate: Wait(n=1) would '
+                    'exceed context deadline', pods)
+    return st, {"description": "--wait ends with client-go's rate limiter wording; pods still being created",
+                "expected": "wait_timeout", "now": at(T0, 600), "release": "prod/api",
+                "evidence": ["api-5f6g7h-cc333", "ContainerCreating"]}
+
+
+@scenario
+def wait_timeout_crashloop() -> tuple[Story, Expected]:
+    def pods(st: Story, rs: Obj) -> None:
+        for suffix in ("ee555", "ff666"):
+            pod = app_pod(rs, suffix, created=at(T0, 3), ready=False, waiting="CrashLoopBackOff",
+                          waiting_message="back-off 2m40s restarting failed container=main pod=api-5f6g7h-" + suffix,
+                          restarts=5, last_terminated={"exitCode": 1, "reason": "Error", "startedAt": at(T0, 200),
+                                                       "finishedAt": at(T0, 201)})
+            st.add(pod, at(T0, 250))
+
+    st = wait_story('Upgrade "api" failed: context deadline exceeded', pods)
+    return st, {"description": "--wait timed out because the new pods crash-loop (helm >= 3.12 wording)",
+                "expected": "wait_timeout", "now": at(T0, 600), "release": "prod/api",
+                "evidence": ["api-5f6g7h-ee555", "CrashLoopBackOff", "exit code 1"]}
+
+
+# --- crd_mismatch ---------------------------------------------------------------------------------
+
+
+@scenario
+def crd_mismatch_missing_crd() -> tuple[Story, Expected]:
+    st = Story()
+    st.helm(["helm", "install", "kubeml", "./kubeml", "-n", "prod"], T0, ended=at(T0, 2), status="failed",
+            exit_code=1,
+            stderr='Error: INSTALLATION FAILED: unable to build kubernetes objects from release manifest: resource '
+                   'mapping not found for name: "torch" namespace: "default" from "": no matches for kind '
+                   '"Environment" in version "fission.io/v1"\nensure CRDs are installed first\n')
+    return st, {"description": "install of a chart whose custom resource's CRD is not installed",
+                "expected": "crd_mismatch", "now": at(T0, 60), "release": "prod/kubeml",
+                "evidence": ["Environment", "fission.io/v1", "no CustomResourceDefinition"], "tags": ["ebpf"]}
+
+
+@scenario
+def crd_mismatch_version_not_served() -> tuple[Story, Expected]:
+    st = Story()
+    st.add(crd("certificates", "cert-manager.io", "Certificate", ["v1"]), at(T0, -86400))
+    objects = APP + (("cert-manager.io/v1alpha2", "Certificate", "api-tls"),)
+    revision(st, 5, "superseded", when=at(T0, -86400 * 40), objects=objects)
+    revision(st, 6, "deployed", when=at(T0, -86400 * 30), objects=objects)
+    healthy_app(st, when=at(T0, -86400 * 30))
+    return st, {"description": "the deployed revision's Certificate uses v1alpha2; the CRD now serves only v1",
+                "expected": "crd_mismatch", "now": at(T0, 60), "release": "prod/api",
+                "evidence": ["Certificate", "cert-manager.io/v1alpha2", "v1"], "consequences": ["partial_deployment"]}
+
+
+@scenario
+def crd_mismatch_declared_no_crd() -> tuple[Story, Expected]:
+    st = Story()
+    objects = APP + (("monitoring.coreos.com/v1", "ServiceMonitor", "api"),)
+    revision(st, 6, "deployed", when=at(T0, -86400), objects=objects)
+    healthy_app(st, when=at(T0, -86400))
+    return st, {"description": "the release declares a ServiceMonitor but no monitoring.coreos.com CRD exists",
+                "expected": "crd_mismatch", "now": at(T0, 60), "release": "prod/api",
+                "evidence": ["ServiceMonitor", "monitoring.coreos.com"], "consequences": ["partial_deployment"]}
+
+
+@scenario
+def crd_mismatch_removed_api() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    st.helm(["helm", "upgrade", "cluster-autoscaler", "autoscaler/cluster-autoscaler", "-n", "kube-system"], T0,
+            ended=at(T0, 2), status="failed", exit_code=1,
+            stderr='Error: UPGRADE FAILED: unable to build kubernetes objects from current release manifest: '
+                   'resource mapping not found for name: "cluster-autoscaler-aws-cluster-autoscaler" namespace: "" '
+                   'from "": no matches for kind "PodDisruptionBudget" in version "policy/v1beta1"\nensure CRDs '
+                   'are installed first\n')
+    return st, {"description": "the stored manifest uses policy/v1beta1, removed from this cluster's API",
+                "expected": "crd_mismatch", "now": at(T0, 60), "release": "kube-system/cluster-autoscaler",
+                "evidence": ["PodDisruptionBudget", "policy/v1beta1", "current release manifest"],
+                "resolution": ["helm mapkubeapis cluster-autoscaler -n kube-system"], "tags": ["ebpf"]}
+
+
+# --- healthy releases and near-misses -------------------------------------------------------------
+
+
+@scenario
+def near_miss_healthy_upgrade() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    job = hook_job("api-migrate", created=at(T0, 2), succeeded=1)
+    pod = job_pod(job, "o1p2q", created=at(T0, 3), phase="Succeeded",
+                  state=terminated(0, at(T0, 5), at(T0, 20), reason="Completed"))
+    revision(st, 6, "superseded", when=at(T0, -86400), chart_version="1.2.2")
+    revision(st, 7, "deployed", hooks=[hook("api-migrate", "pre-upgrade", phase="Succeeded", started=at(T0, 1),
+                                            completed=at(T0, 21))], when=T0, pending_first=True, ended=at(T0, 60))
+    st.add(job, at(T0, 21))
+    st.add(pod, at(T0, 20))
+    healthy_app(st, when=at(T0, 40))
+    return st, {"description": "an upgrade whose hook and pods all succeeded", "expected": "none",
+                "now": at(T0, 900)}
+
+
+@scenario
+def near_miss_hook_retried_ok() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    job = hook_job("api-migrate", created=at(T0, 2), failed=1, succeeded=1, backoff_limit=3)
+    first = job_pod(job, "f1a1l", created=at(T0, 3), phase="Failed",
+                    state=terminated(1, at(T0, 5), at(T0, 9), "could not obtain lock; retry"))
+    second = job_pod(job, "o2k2k", created=at(T0, 12), phase="Succeeded",
+                     state=terminated(0, at(T0, 13), at(T0, 30), reason="Completed"))
+    revision(st, 6, "superseded", when=at(T0, -86400), chart_version="1.2.2")
+    revision(st, 7, "deployed", hooks=[hook("api-migrate", "pre-upgrade", phase="Succeeded", started=at(T0, 1),
+                                            completed=at(T0, 31))], when=T0, pending_first=True, ended=at(T0, 70))
+    st.add(job, at(T0, 31))
+    st.add(first, at(T0, 9))
+    st.add(second, at(T0, 30))
+    healthy_app(st, when=at(T0, 50))
+    return st, {"description": "a hook pod failed once, the retry succeeded, the upgrade completed",
+                "expected": "none", "now": at(T0, 900)}
+
+
+@scenario
+def near_miss_healthy_rollback() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    revision(st, 7, "failed", description=UPGRADE_HOOK_FAILED + "job api-migrate failed: BackoffLimitExceeded",
+             when=at(T0, -3600))
+    revision(st, 6, "superseded", when=at(T0, -86400), chart_version="1.2.2")
+    revision(st, 8, "deployed", description="Rollback to 6", when=T0, pending_first=True, ended=at(T0, 20),
+             chart_version="1.2.2")
+    return st, {"description": "a failed upgrade, then a successful rollback: healthy now", "expected": "none",
+                "now": at(T0, 900)}
+
+
+@scenario
+def near_miss_healthy_install_with_crd() -> tuple[Story, Expected]:
+    st = Story()
+    st.add(crd("servicemonitors", "monitoring.coreos.com", "ServiceMonitor", ["v1"]), at(T0, -86400))
+    objects = APP + (("monitoring.coreos.com/v1", "ServiceMonitor", "api"),)
+    revision(st, 1, "deployed", objects=objects, when=T0, pending_first=True, ended=at(T0, 30))
+    healthy_app(st, when=at(T0, 20))
+    st.add(custom("monitoring.coreos.com/v1", "ServiceMonitor", "api", created=at(T0, 5)), at(T0, 5))
+    return st, {"description": "a first install with a custom resource whose CRD serves its version",
+                "expected": "none", "now": at(T0, 900)}
+
+
+# --- writing --------------------------------------------------------------------------------------
+
+
+HEADER = "# Generated by tests/scenarios/generate_helm.py; edit the scenario there, then run it.\n"
+
+
+def expected_text(expected: Expected) -> str:
+    return HEADER + yaml.safe_dump(expected, sort_keys=False, allow_unicode=True, width=110)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="only report scenarios whose files are stale")
+    parser.add_argument("names", nargs="*", help="only these scenarios")
+    args = parser.parse_args(argv)
+    stale = []
+    for name, build in SCENARIOS.items():
+        if args.names and name not in args.names:
+            continue
+        f._counter = iter(range(1000, 10_000_000))  # the same resourceVersions whichever scenarios run
+        story, expected = build()
+        folder = suite.SCENARIO_ROOT / name
+        changed = suite.write_input(folder, story.lines, check=args.check)
+        text = expected_text(expected)
+        path = folder / suite.EXPECTED_FILE
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            changed = True
+            if not args.check:
+                path.write_text(text, encoding="utf-8")
+        if changed:
+            stale.append(name)
+    verb = "stale" if args.check else "written"
+    print(f"{len(SCENARIOS)} scenarios; {verb}: {', '.join(stale) or 'none'}")
+    return 1 if args.check and stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

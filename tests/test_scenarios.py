@@ -1,0 +1,40 @@
+"""Golden scenarios: every folder of tests/scenarios/ replayed into a real Neo4j and diagnosed.
+
+A folder holds the input (objects.jsonl of watch events and observations, or a real recording) and
+expected.yaml (the top diagnosis, the evidence it must cite, the commands it must give; or
+``expected: none`` for a near-miss that must not fire). The format is in tests/scenarios/README.md.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kgrca.config import load_config
+from tests.scenarios import suite
+
+pytestmark = pytest.mark.neo4j
+
+FOLDERS = suite.discover()
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return load_config()
+
+
+def test_every_scenario_folder_is_well_formed():
+    assert FOLDERS, "tests/scenarios/ holds no scenario folder"
+    for folder in FOLDERS:
+        scenario = suite.load(folder)  # raises ScenarioError naming the folder
+        _, problems = suite.observations(scenario)
+        assert problems == [], f"{folder.name}: input that does not load: {problems}"
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
+def test_scenario(folder, neo4j_driver, cfg):
+    scenario = suite.load(folder)
+    rejected = suite.replay(neo4j_driver, cfg, scenario)
+    assert rejected == [], f"{scenario.name}: the graph writer rejected input: {rejected}"
+    run = suite.diagnose(neo4j_driver, cfg, scenario)
+    wrong = suite.mismatches(scenario, run)
+    assert not wrong, f"{scenario.name} ({scenario.description}):\n" + "\n".join(wrong)
