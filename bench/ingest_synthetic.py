@@ -97,6 +97,8 @@ def main() -> None:
           f"= {batched_rate:,.0f} observations/s, {stats.rows / batched_s:,.0f} rows/s; "
           f"rejected {len(stats.rejected)}; peak RSS {rss_mb():.0f} MB")
 
+    slowest = sorted(writer.seconds_by_statement.items(), key=lambda kv: -kv[1])[:6]
+    print("  slowest statements: " + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in slowest))
     sample = list(itertools.islice(cluster(args.pods, args.events, args.releases, args.revisions),
                                    args.baseline_sample))
     wipe(driver)

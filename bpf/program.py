@@ -42,7 +42,8 @@ class ProgramOptions:
 
     names: tuple[str, ...] = ("helm", "kubectl")
     ringbuf: bool = True
-    buffer_pages: int = 64          # ring buffer pages (total) or perf buffer pages (per CPU)
+    buffer_pages: int = 64          # pages per CPU: the perf buffer's, or the ring buffer's share
+    cpus: int = 1                   # the one ring buffer gets buffer_pages * cpus (a power of two)
     max_args: int = 64              # argv entries copied
     arg_len: int = 256              # bytes per argv entry
     argv_len: int = 4096            # bytes of argv in all
@@ -68,6 +69,12 @@ class ProgramOptions:
                 raise ValueError(f"traced name {name!r} must be 1-15 characters of [A-Za-z0-9._-]")
         if not self.names:
             raise ValueError("at least one traced name is needed")
+        if self.cpus <= 0:
+            raise ValueError("cpus must be at least 1")
+
+    @property
+    def ring_pages(self) -> int:
+        return 1 << (self.buffer_pages * self.cpus - 1).bit_length()
 
 
 TEMPLATE = r"""
@@ -517,7 +524,7 @@ def _path_checks(names: tuple[str, ...], path_len: int) -> str:
 def generate(options: ProgramOptions) -> str:
     """The C text BCC compiles for ``options``; the same options always give the same text."""
     if options.ringbuf:
-        output_decl = f"BPF_RINGBUF_OUTPUT(events, {options.buffer_pages});"
+        output_decl = f"BPF_RINGBUF_OUTPUT(events, {options.ring_pages});"
         submit_call = "events.ringbuf_output(event, size, 0)"
     else:
         output_decl = "BPF_PERF_OUTPUT(events);"

@@ -41,6 +41,7 @@ import ctypes
 import dataclasses
 import json
 import logging
+import os
 import struct
 import sys
 import threading
@@ -201,7 +202,7 @@ def run(tracer: Tracer, emit: Callable[[list[Observation]], None], duration: flo
                 emitted += len(ready)
             if tracer.lost > reported_lost and on_status:
                 on_status(f"{tracer.lost - reported_lost} events lost: the buffer was full "
-                          f"(raise buffer_size, now {tracer.options.buffer_pages} pages)")
+                          f"(raise buffer_size, now {tracer.options.buffer_pages} pages per CPU)")
                 reported_lost = tracer.lost
     except KeyboardInterrupt:
         pass
@@ -222,7 +223,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-stderr", action="store_true", help="do not record stderr")
     parser.add_argument("--perf", action="store_true", help="use the perf buffer, not the ring buffer")
     parser.add_argument("--buffer-pages", type=int, metavar="N",
-                        help="ring buffer pages (perf buffer: per CPU), a power of two (default 64)")
+                        help="buffer pages per CPU, a power of two (default: buffer_size, 64)")
     parser.add_argument("--running-after", type=float, default=2.0, metavar="SEC",
                         help="report a process still running after SEC seconds as RUNNING (default 2)")
     parser.add_argument("--duration", type=float, metavar="SEC", help="stop after SEC seconds")
@@ -238,7 +239,7 @@ def options_from(args: argparse.Namespace, cfg: Any = None) -> ProgramOptions:
     pages = 1 << max(0, (pages - 1).bit_length())  # the kernel wants a power of two
     try:
         return ProgramOptions(
-            names=names, ringbuf=not args.perf, buffer_pages=pages,
+            names=names, ringbuf=not args.perf, buffer_pages=pages, cpus=os.cpu_count() or 1,
             track_files=not args.no_files and (cfg is None or cfg.track_files),
             track_api=not args.no_api and (cfg is None or cfg.track_api),
             track_stderr=not args.no_stderr)

@@ -53,6 +53,8 @@ def _object_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emit
         "rv": _resource_version(meta), "props": props, "deleted": deleted,
         "at": parse_time(observation.observed_at),
     }
+    yield st.INSTANCE_OF, {"uid": uid, "ref": props["ref"], "kind": kind, "namespace": namespace,
+                           "name": meta.get("name")}
     if kind in ("Job", "Pod"):
         yield st.OBJECT_RAN_FOR_HOOK, {"uid": uid}
     for owner in meta.get("ownerReferences") or []:
@@ -349,7 +351,7 @@ def _event_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emitt
                  or obj.get("eventTime") or first_seen)
     uid = meta.get("uid") or f"{meta.get('namespace', '')}/{meta.get('name', '')}"
     namespace = involved.get("namespace") or meta.get("namespace") or ""
-    yield st.EVENT, {"uid": uid, "rv": _resource_version(meta), "involved_uid": involved.get("uid"), "props": {
+    props = {
         "reason": obj.get("reason"), "type": obj.get("type"),
         "message": (obj.get("message") or obj.get("note") or "")[:4000],
         "count": int(series.get("count") or obj.get("count") or obj.get("deprecatedCount") or 1),
@@ -361,7 +363,11 @@ def _event_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emitt
         "involved_namespace": namespace, "involved_uid": involved.get("uid"),
         "involved_field": involved.get("fieldPath"),
         "involved_ref": resource_ref(involved.get("kind", ""), namespace, involved.get("name", "")),
-    }}
+    }
+    yield st.EVENT, {"uid": uid, "rv": _resource_version(meta), "props": props}
+    about = {"uid": uid, "kind": involved.get("kind"), "name": involved.get("name"), "namespace": namespace,
+             "ref": props["involved_ref"], "involved_uid": involved.get("uid")}
+    yield (st.EVENT_ABOUT_OBJECT if involved.get("uid") else st.EVENT_ABOUT_NAME), about
 
 
 # --- Helm releases ------------------------------------------------------------------------------

@@ -20,13 +20,18 @@ def object_upsert(label: str) -> Statement:
     return Statement(f"object:{label}", NODES, f"""
 UNWIND $rows AS row
 MERGE (o:Object {{uid: row.uid}})
-SET o:{label}
 WITH o, row, coalesce(o.rv, -2) <= row.rv AS fresh
-FOREACH (_ IN CASE WHEN fresh THEN [1] ELSE [] END |
-  SET o += row.props, o.rv = row.rv, o.placeholder = null)
-FOREACH (_ IN CASE WHEN row.deleted THEN [1] ELSE [] END |
-  SET o.deleted_at = coalesce(o.deleted_at, row.at))
-WITH o, row
+SET o:{label},
+    o += CASE WHEN fresh THEN row.props ELSE {{}} END,
+    o.rv = CASE WHEN fresh THEN row.rv ELSE o.rv END,
+    o.placeholder = CASE WHEN fresh THEN null ELSE o.placeholder END,
+    o.deleted_at = CASE WHEN row.deleted THEN coalesce(o.deleted_at, row.at) ELSE o.deleted_at END
+""")
+
+
+INSTANCE_OF = Statement("instance_of", HISTORY, f"""
+UNWIND $rows AS row
+MATCH (o:Object {{uid: row.uid}})
 {_SLOT}
 MERGE (o)-[:INSTANCE_OF]->(r)
 """)
@@ -87,17 +92,25 @@ EVENT = Statement("event", NODES, """
 UNWIND $rows AS row
 MERGE (e:Event {uid: row.uid})
 WITH e, row, coalesce(e.rv, -2) <= row.rv AS fresh
-FOREACH (_ IN CASE WHEN fresh THEN [1] ELSE [] END | SET e += row.props, e.rv = row.rv)
-FOREACH (_ IN CASE WHEN row.involved_uid IS NOT NULL THEN [1] ELSE [] END |
-  MERGE (o:Object {uid: row.involved_uid})
-  ON CREATE SET o.kind = row.props.involved_kind, o.name = row.props.involved_name,
-                o.namespace = row.props.involved_namespace, o.ref = row.props.involved_ref, o.placeholder = true
-  MERGE (e)-[:ABOUT]->(o))
-FOREACH (_ IN CASE WHEN row.involved_uid IS NULL THEN [1] ELSE [] END |
-  MERGE (r:Resource {ref: row.props.involved_ref})
-  ON CREATE SET r.kind = row.props.involved_kind, r.namespace = row.props.involved_namespace,
-                r.name = row.props.involved_name
-  MERGE (e)-[:ABOUT]->(r))
+SET e += CASE WHEN fresh THEN row.props ELSE {} END,
+    e.rv = CASE WHEN fresh THEN row.rv ELSE e.rv END
+""")
+
+EVENT_ABOUT_OBJECT = Statement("event_about_object", HISTORY, """
+UNWIND $rows AS row
+MATCH (e:Event {uid: row.uid})
+MERGE (o:Object {uid: row.involved_uid})
+ON CREATE SET o.kind = row.kind, o.name = row.name, o.namespace = row.namespace, o.ref = row.ref,
+              o.placeholder = true
+MERGE (e)-[:ABOUT]->(o)
+""")
+
+EVENT_ABOUT_NAME = Statement("event_about_name", HISTORY, """
+UNWIND $rows AS row
+MATCH (e:Event {uid: row.uid})
+MERGE (r:Resource {ref: row.ref})
+ON CREATE SET r.kind = row.kind, r.namespace = row.namespace, r.name = row.name
+MERGE (e)-[:ABOUT]->(r)
 """)
 
 REVISION = Statement("revision", NODES, """

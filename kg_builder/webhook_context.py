@@ -274,25 +274,24 @@ def _jira(payload: dict[str, Any]) -> Iterator[Emitted]:
 def mentions(text: str) -> dict[str, list[str]]:
     """The names a text may refer to: ``keys`` ("ns/name"), bare ``names``, and the object names to look up.
 
-    Kubernetes names are lower case, so tokens are compared lower-cased; ``Kind/name`` is taken as a name.
-    A bare object name must contain a dash (``api-migrate``, a pod name) to be matched against objects,
-    so ordinary words in an incident's text do not link it to every ConfigMap called ``config``.
+    Kubernetes names are lower case, so tokens are compared lower-cased. A bare name that the text also
+    qualifies ("api" beside "prod/api") means the qualified one, so it does not match other namespaces'
+    releases of that name. A bare object name must contain a dash (``api-migrate``, a pod name) to be
+    matched against objects, so ordinary words in an incident do not link it to every ConfigMap ``config``.
     """
     keys: dict[str, None] = {}
-    names: dict[str, None] = {}
+    bare: dict[str, None] = {}
     for match in _TOKEN.finditer(text):
         token = match.group(0).rstrip("._-").lower()
         if not token or len(token) > 253:
             continue
-        if "/" in token:
-            keys[token] = None
-            names[token.split("/", 1)[1]] = None
-        else:
-            names[token] = None
-        if len(keys) + len(names) >= MAX_TOKENS:
+        (keys if "/" in token else bare)[token] = None
+        if len(keys) + len(bare) >= MAX_TOKENS:
             break
-    object_names = [n for n in names if "-" in n] + [k.split("/", 1)[1] for k in keys]
-    return {"keys": list(keys), "names": list(names), "object_names": list(dict.fromkeys(object_names))}
+    qualified = {key.split("/", 1)[1] for key in keys}
+    names = [name for name in bare if name not in qualified]
+    object_names = [name for name in names if "-" in name] + sorted(qualified)
+    return {"keys": list(keys), "names": names, "object_names": object_names}
 
 
 def _items(payload: dict[str, Any], field: str) -> list[dict[str, Any]]:

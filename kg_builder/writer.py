@@ -39,6 +39,7 @@ class Neo4jWriter:
         self._batch_size = batch_size
         self._database = database
         self._on_progress = on_progress
+        self.seconds_by_statement: dict[str, float] = defaultdict(float)
 
     def write(self, observations: Iterable[Observation]) -> WriteStats:
         total = WriteStats()
@@ -58,8 +59,10 @@ class Neo4jWriter:
         written = 0
         for statement in sorted(grouped, key=lambda s: (s.stage, s.name)):
             rows = grouped[statement]
+            started = time.perf_counter()
             for start in range(0, len(rows), self._batch_size):
                 self._run(statement, rows[start:start + self._batch_size])
+            self.seconds_by_statement[statement.name] += time.perf_counter() - started
             written += len(rows)
         return written
 

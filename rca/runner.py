@@ -108,7 +108,10 @@ class Detector:
 
     def _query(self, pattern: Pattern, release_key: str | None, now: dt.datetime | None) -> list[dict[str, Any]]:
         query = neo4j.Query(pattern.query, timeout=QUERY_TIMEOUT)
-        with self.driver.session(database=self.cfg.neo4j_database, default_access_mode=neo4j.READ_ACCESS) as s:
+        # Notifications off: a pattern that names a label or property absent from this graph (no eBPF data
+        # yet, say) is normal, and the driver would log each such warning with the whole query text.
+        with self.driver.session(database=self.cfg.neo4j_database, default_access_mode=neo4j.READ_ACCESS,
+                                 notifications_min_severity="OFF") as s:
             return [record.data() for record in s.run(query, self.parameters(pattern, release_key, now))]
 
     def _diagnosis(self, pattern: Pattern, row: dict[str, Any]) -> Diagnosis:

@@ -37,7 +37,8 @@ def record(pid: int = 12345, argv: tuple[str, ...] = ("helm", "upgrade", "api", 
                       "started_at": "2026-11-20T09:59:51.000Z", "ended_at": "2026-11-20T09:59:52.000Z",
                       "exit_code": 0, "signal": None}],
         "ended_at": "2026-11-20T10:15:00.000Z", "duration_seconds": 910.0, "exit_code": None,
-        "signal": "SIGKILL", "signal_received": "SIGKILL", "signal_from_pid": 1, "signaled_at": "2026-11-20T10:15:00.000Z",
+        "signal": "SIGKILL", "signal_received": "SIGKILL", "signal_from_pid": 1,
+        "signaled_at": "2026-11-20T10:15:00.000Z",
     }
     base.update(fields)
     return base
@@ -102,8 +103,8 @@ def test_every_field_is_stored_under_a_clear_name(writer, neo4j_driver):
 def test_revision_written_after_the_operation_is_linked_too(writer, neo4j_driver):
     writer.write([helm_obs(record())])
     writer.write([revision_obs(7, "2026-11-20T09:59:52Z")])
-    assert one(neo4j_driver, "MATCH (:HelmOperation)-[:PRODUCED]->(rev:Revision) RETURN collect(rev.version) AS v")["v"] \
-        == [7]
+    produced = one(neo4j_driver, "MATCH (:HelmOperation)-[:PRODUCED]->(rev:Revision) RETURN collect(rev.version) AS v")
+    assert produced["v"] == [7]
 
 
 def test_running_operation_links_revisions_after_its_start(writer, neo4j_driver):

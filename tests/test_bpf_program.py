@@ -52,8 +52,8 @@ def test_options_shape_the_program():
     assert "BPF_PERF_OUTPUT(events)" in lean and "BPF_RINGBUF_OUTPUT" not in lean
     assert "sys_enter_openat" not in lean and "sys_enter_connect" not in lean and "sys_enter_write" not in lean
     assert "/* kubectl */" not in lean and "/* helm */" in lean
-    full = generate(ProgramOptions(buffer_pages=128, max_args=32))
-    assert "BPF_RINGBUF_OUTPUT(events, 128);" in full and "#define MAX_ARGS 32" in full
+    full = generate(ProgramOptions(buffer_pages=128, cpus=3, max_args=32))
+    assert "BPF_RINGBUF_OUTPUT(events, 512);" in full and "#define MAX_ARGS 32" in full  # 128 x 3 -> 512
 
 
 @pytest.mark.parametrize("bad", [dict(arg_len=100), dict(names=("",)), dict(names=("x" * 16,)),
@@ -67,4 +67,5 @@ def test_bad_options_are_refused(bad):
 def test_hidden_ebpf_flag_prints_the_c(capsys):
     assert tracer_main(["--ebpf", "--names", "helm", "--no-api"]) == 0
     out = capsys.readouterr().out
-    assert out.strip() == generate(ProgramOptions(names=("helm",), track_api=False)).strip()
+    expected = ProgramOptions(names=("helm",), track_api=False, cpus=os.cpu_count() or 1)
+    assert out.strip() == generate(expected).strip()

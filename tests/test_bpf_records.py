@@ -107,7 +107,8 @@ def test_files_are_deduplicated_capped_and_pseudo_files_dropped():
     a = assembler()
     a.feed(exec_event(10, ["helm", "template", "x", "./c"]))
     for i in range(r.MAX_FILES + 5):
-        a.feed({"type": "open", "pid": 10, "tid": 10, "ts": SEC, "ret": 3, "flags": 0, "path": f"c/templates/t{i}.yaml"})
+        path = f"c/templates/t{i}.yaml"
+        a.feed({"type": "open", "pid": 10, "tid": 10, "ts": SEC, "ret": 3, "flags": 0, "path": path})
     a.feed({"type": "open", "pid": 10, "tid": 10, "ts": SEC, "ret": 3, "flags": 0, "path": "c/templates/t0.yaml"})
     a.feed({"type": "open", "pid": 10, "tid": 10, "ts": SEC, "ret": 3, "flags": 0, "path": "/proc/self/maps"})
     a.feed({"type": "open", "pid": 10, "tid": 10, "ts": SEC, "ret": -13, "flags": 0, "path": "/etc/secret"})

@@ -173,6 +173,8 @@ def test_all_on_renders_every_component_wired_to_kafka(helm):
     assert data["KGRCA_KAFKA_BOOTSTRAP"] == "kafka-0.kafka.svc:9092,kafka-1.kafka.svc:9092"
     assert data["KGRCA_REPORT_SCHEDULE"] == "0 7 * * 1-5"
     assert data["KGRCA_STUCK_RELEASE_TIMEOUT"] == "15m"
+    assert data["KGRCA_WEBHOOK_MAX_BYTES"] == "2097152"  # a whole number, not 2.097152e+06
+    assert data["KGRCA_TRACK_KUBECTL"] == "false"
     ingress = one(docs, "Ingress", "kgrca-server")
     backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
     assert backend == {"name": "kgrca-server", "port": {"name": "http"}}

@@ -3,54 +3,62 @@
 // severity: critical
 // confidence: 0.95
 // tags: [helm, hook, image-pull]
-// explains: []
+// explains: [hook_deadline, wait_timeout, partial_deployment, stuck_release]
 // impact: >-
 //   Helm stopped at the hook: the release's new revision is failed (or still pending while helm waits),
 //   and nothing after the hook ran. The workloads still run the previous revision.
 // resolution:
 //   - kubectl -n {hook_namespace} describe pod {pod}
 //   - kubectl -n {hook_namespace} get events --field-selector involvedObject.name={pod}
-//   - "# fix the image ({image}): tag, registry credentials (imagePullSecrets) or rate limit, then:"
-//   - helm upgrade {release} <chart> -n {namespace} --reuse-values
-//   - helm rollback {release} {from_version} -n {namespace}
+//   - "# fix the image ({image}): {fix}; then run the upgrade again, or go back:"
+//   - "{undo}"
 :param release_key => null;
 
 // The newest revision, not finished well, whose hook ran as a Job (or Pod) whose pod could not pull.
-MATCH (rel:Release)-[:HAS_REVISION]->(rev:Revision)
-WHERE ($release_key IS NULL OR rel.key = $release_key)
-  AND rev.version = rel.latest_version
-  AND rev.status IN ['failed', 'pending-install', 'pending-upgrade', 'pending-rollback']
+// A hook that failed to pull once and then succeeded has phase Succeeded and is left alone.
+MATCH (rev:Revision)
+WHERE rev.status IN ['failed', 'pending-install', 'pending-upgrade', 'pending-rollback']
+  AND ($release_key IS NULL OR rev.release_key = $release_key)
+MATCH (rel:Release)-[:HAS_REVISION]->(rev)
+WHERE rev.version = rel.latest_version
 MATCH (rev)-[:HAS_HOOK]->(h:Hook)-[:RAN_AS]->(run:Object)
 WHERE coalesce(h.phase, 'Unknown') <> 'Succeeded'
 MATCH (p:Pod)
 WHERE p = run OR (p)-[:OWNED_BY]->(run)
 MATCH (p)-[:HAD_STATE]->(s:ContainerState)
 WHERE s.reason IN ['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName']
-WITH rel, rev, h, run, p, min(s.at) AS first_failed, collect(DISTINCT s.image)[0] AS image
+WITH rel, rev, h, run, p, min(s.at) AS first_failed, collect(DISTINCT s.image)[0] AS image,
+     [m IN collect(s.message) WHERE m IS NOT NULL] AS waiting_messages
 OPTIONAL MATCH (e:Event)-[:ABOUT]->(p)
-WHERE e.type = 'Warning'
-WITH rel, rev, h, run, p, first_failed, image, e ORDER BY e.last_seen
-WITH rel, rev, h, run, p, first_failed, image, collect(e) AS events
+WHERE e.type = 'Warning' OR e.reason IN ['BackOff', 'Failed']
+WITH rel, rev, h, run, p, first_failed, image, waiting_messages, e ORDER BY e.last_seen
+WITH rel, rev, h, run, p, first_failed, image, waiting_messages, collect(e) AS events
 WITH rel, rev, h, run, p, first_failed, image, events,
-     toLower(reduce(text = '', e IN events | text + ' ' + e.message)) AS said
+     toLower(reduce(text = '', m IN waiting_messages + [e IN events | e.message] | text + ' ' + m)) AS said
 WITH rel, rev, h, run, p, first_failed, image, events,
      CASE
        WHEN said CONTAINS '429' OR said CONTAINS 'toomanyrequests' OR said CONTAINS 'rate limit'
-         THEN 'the registry is rate limiting pulls (429 Too Many Requests)'
-       WHEN said CONTAINS 'manifest unknown' OR said CONTAINS 'not found' OR said CONTAINS 'manifest for'
-         THEN 'the image or tag does not exist (manifest unknown)'
-       WHEN said CONTAINS 'unauthorized' OR said CONTAINS 'authentication required'
-         OR said CONTAINS 'access denied' OR said CONTAINS 'denied'
-         THEN 'the registry refused the credentials (unauthorized)'
+         THEN ['the registry is rate limiting pulls (429 Too Many Requests)',
+               'authenticate pulls (imagePullSecrets), use a mirror, or wait for the rate limit window']
+       WHEN said CONTAINS 'manifest unknown' OR said CONTAINS ' not found'
+         THEN ['the image or tag does not exist (manifest unknown)', 'correct the image tag or repository']
+       WHEN said CONTAINS 'pull access denied' OR said CONTAINS 'repository does not exist'
+         THEN ['pull access denied: the repository does not exist or needs credentials',
+               'check the repository name and add imagePullSecrets']
+       WHEN said CONTAINS 'unauthorized' OR said CONTAINS 'authentication required' OR said CONTAINS 'denied'
+         THEN ['the registry refused the credentials (unauthorized)', 'fix the imagePullSecrets']
        WHEN said CONTAINS 'invalidimagename' OR said CONTAINS 'invalid reference'
-         THEN 'the image reference is malformed'
-       ELSE 'the pull keeps failing'
+         THEN ['the image reference is malformed', 'correct the image reference']
+       ELSE ['the pull keeps failing', 'check the image name, the registry and its credentials']
      END AS why
+OPTIONAL MATCH (rel)-[:HAS_REVISION]->(good:Revision)
+WHERE good.version < rev.version AND good.status IN ['deployed', 'superseded']
+WITH rel, rev, h, run, p, first_failed, image, events, why, max(good.version) AS last_good
 RETURN
   rel.key AS release_key,
   {kind: 'Pod', namespace: p.namespace, name: p.name} AS subject,
   'The ' + coalesce(h.events[0], 'helm') + ' hook ' + h.kind + ' ' + h.name + ' of revision ' + rev.version +
-    ' cannot pull ' + coalesce(image, p.images[0], 'its image') + ': ' + why AS summary,
+    ' cannot pull ' + coalesce(image, p.images[0], 'its image') + ': ' + why[0] AS summary,
   'Helm ran hook ' + h.name + ' (' + coalesce(h.path, 'hook') + ') for revision ' + rev.version +
     '; its pod ' + p.name + ' has been waiting on the image since ' + toString(first_failed) +
     '. Revision status: ' + rev.status + '. Helm said: ' + coalesce(rev.description, '') AS details,
@@ -67,4 +75,6 @@ RETURN
    {at: h.completed_at, what: 'hook ' + h.name + ' ended: ' + coalesce(h.phase, 'unknown')}] +
   [e IN events | {at: e.last_seen, what: e.reason + ': ' + e.message}] AS event_chain,
   {hook_namespace: p.namespace, pod: p.name, image: coalesce(image, p.images[0]), hook: h.name,
-   job: run.name} AS vars
+   job: run.name, fix: why[1],
+   undo: CASE WHEN last_good IS NULL THEN 'helm uninstall ' + rel.name + ' -n ' + rel.namespace
+              ELSE 'helm rollback ' + rel.name + ' ' + last_good + ' -n ' + rel.namespace END} AS vars

@@ -119,7 +119,8 @@ def _errors(app: Flask, cfg: Config) -> None:
     @app.errorhandler(neo4j_errors.AuthError)
     @app.errorhandler(OSError)
     def neo4j_down(exc: Exception) -> Any:
-        return _error(503, str(explain(exc, cfg)))
+        # The driver's own text spans lines (one per address tried): the answer is one line.
+        return _error(503, " ".join(str(explain(exc, cfg)).split()))
 
     @app.errorhandler(KgrcaError)
     def failed(exc: KgrcaError) -> Any:

@@ -53,6 +53,8 @@ class BuildTotals:
     batches: int = 0
     retries: int = 0
     commit_failures: int = 0
+    first_batch_at: float | None = None   # time.monotonic() when the first batch arrived
+    last_commit_at: float | None = None   # time.monotonic() of the last commit
 
 
 class _Stopped(Exception):
@@ -95,6 +97,7 @@ class Builder:
         self._committed: dict[Partition, int] = {}
         self._paused = False
         self._last_lag = 0.0
+        self._closing = False
         self.totals = BuildTotals()
 
     # --- the loop -------------------------------------------------------------------------------
@@ -126,6 +129,7 @@ class Builder:
                 self._update_lag(force=True)
             except KafkaException as exc:
                 log.debug("no last lag reading: %s", exc)
+            self._closing = True  # the revocation that close() brings keeps the last lag readings
             self._consumer.close()
             self._dlq.flush(10)
         return self.totals
@@ -144,6 +148,8 @@ class Builder:
 
     def _process(self, records: list[Message], stop: threading.Event) -> None:
         began = time.monotonic()
+        if self.totals.first_batch_at is None:
+            self.totals.first_batch_at = began
         observations: list[Observation] = []
         by_origin: dict[str, Message] = {}
         dead: list[tuple[Message, str, str]] = []
@@ -182,6 +188,7 @@ class Builder:
             if kind != 0 and stamp > 0:  # 0: TIMESTAMP_NOT_AVAILABLE
                 self.metrics.end_to_end_seconds.observe(max(0.0, (now_ms - stamp) / 1000))
         self.totals.batches += 1
+        self.totals.last_commit_at = time.monotonic()
         self.totals.messages += len(records)
         self.totals.observations += stats.observations - len(stats.rejected)
         if self._on_committed:
@@ -241,6 +248,8 @@ class Builder:
         for p in partitions:
             self._assigned.discard((p.topic, p.partition))
             self._committed.pop((p.topic, p.partition), None)
+            if self._closing:
+                continue
             try:
                 self.metrics.lag.remove(p.topic, str(p.partition))
             except KeyError:
@@ -321,6 +330,8 @@ class Builder:
         except KafkaException as exc:
             log.warning("cannot read offsets: %s", exc.args[0])
             return False
+        for (topic, partition), (done, _, high) in positions.items():
+            self.metrics.lag.labels(topic, str(partition)).set(max(0, high - done))
         return all(done >= high for done, _, high in positions.values())
 
     def _update_lag(self, force: bool = False) -> None:

@@ -41,12 +41,12 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
-    driver = connect(cfg)
-    apply_schema(driver, cfg.neo4j_database)
-    writer = Neo4jWriter(driver, cfg.batch_size, cfg.neo4j_database)
     metrics = BuildMetrics()
     if args.metrics_port:
         metrics.serve(args.metrics_port, args.metrics_host)
+    driver = connect(cfg)
+    apply_schema(driver, cfg.neo4j_database)
+    writer = Neo4jWriter(driver, cfg.batch_size, cfg.neo4j_database)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

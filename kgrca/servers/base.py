@@ -19,7 +19,9 @@ class LocalServer(abc.ABC):
     name: str  # "neo4j", as typed on the command line
     title: str  # "Neo4j", as shown to people
     stop_grace: float = 60.0  # seconds between SIGTERM and SIGKILL
-    start_timeout: float = 180.0  # seconds to wait for an answer after starting the JVM
+    # seconds to wait for an answer after starting the JVM: a first start on a busy two-core machine
+    # has taken 150 s
+    start_timeout: float = 300.0
 
     @abc.abstractmethod
     def version(self) -> str:

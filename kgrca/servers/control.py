@@ -32,7 +32,7 @@ def up(server: LocalServer, cfg: Config) -> Started:
         if pid is not None:
             _wait_ready(server, cfg, pid)
             return Started(pid, time.monotonic() - began, already=True, fetched=False)
-        ports.require_free(server.ports(cfg), server.title)
+        ports.require_free(server.ports(cfg), server.title, cfg)
         tools.java()
         fetched = not server.is_installed(cfg)
         install = server.install(cfg)

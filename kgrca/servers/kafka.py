@@ -51,7 +51,7 @@ class KafkaServer(LocalServer):
     name = "kafka"
     title = "Kafka"
     stop_grace = 60.0
-    start_timeout = 120.0
+    start_timeout = 180.0
 
     def version(self) -> str:
         return fetch.pom_property("kafka", "kafka.version")
@@ -60,8 +60,8 @@ class KafkaServer(LocalServer):
         return self.home(cfg) / "logs" / "kafka.log"
 
     def ports(self, cfg: Config) -> dict[str, tuple[int, str]]:
-        return {"broker": (cfg.kafka_port, "kafka_port"),
-                "controller, kafka_port + 1": (controller_port(cfg), "kafka_port")}
+        # The controller has no setting of its own: it takes the port after the broker's.
+        return {"broker": (cfg.kafka_port, "kafka_port"), "controller": (controller_port(cfg), "kafka_port")}
 
     def endpoints(self, cfg: Config) -> dict[str, str]:
         return {"bootstrap": bootstrap(cfg), "controller": f"127.0.0.1:{controller_port(cfg)}"}

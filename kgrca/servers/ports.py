@@ -7,6 +7,7 @@ import os
 import socket
 from pathlib import Path
 
+from kgrca.config import Config
 from kgrca.contracts import KgrcaError
 
 _LISTEN = "0A"  # TCP state code of a listening socket in /proc/net/tcp
@@ -65,18 +66,21 @@ def describe(pid: int, width: int = 80) -> str:
     program = os.path.basename(words[0])
     main = next((w for w in words[1:] if not w.startswith("-") and "." in w and "/" not in w
                  and not w.endswith((".jar", ".properties"))), "")
-    text = f"{program} {main}".strip() if program == "java" else " ".join(words)
+    text = f"{program} {main}" if program == "java" else " ".join(words)
+    text = " ".join(text.split())  # one line, whatever newlines the command line held
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def require_free(ports: dict[str, tuple[int, str]], server: str) -> None:
+def require_free(ports: dict[str, tuple[int, str]], server: str, cfg: Config | None = None) -> None:
     """Raise one line naming the first port in use: ``ports`` maps a role to (port, config key)."""
     for role, (port, key) in ports.items():
         if not is_free(port):
             who = owner(port)
             held = f"by {who}" if who else "by another process"
+            value = getattr(cfg, key, port) if cfg is not None else port
+            after = "" if value == port else f" (the {role} uses {key} + {port - value})"
             raise KgrcaError(f"cannot start {server}: port {port} ({role}) on 127.0.0.1 is already in use "
-                             f"{held}; stop it, or set KGRCA_{key.upper()} to a free port")
+                             f"{held}; stop it, or set KGRCA_{key.upper()} to a free port{after}")
 
 
 def _listening_inodes(port: int) -> set[str]:

@@ -111,7 +111,7 @@ def observations(scenario: Scenario) -> tuple[list[Observation], list[str]]:
 
 def wipe(driver: neo4j.Driver, database: str | None = None) -> None:
     with driver.session(database=database) as session:
-        session.run("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
 
 
 def replay(driver: neo4j.Driver, cfg: Config, scenario: Scenario) -> list[str]:

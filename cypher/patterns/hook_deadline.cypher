@@ -1,0 +1,92 @@
+// id: hook_deadline
+// title: A Helm hook ran past its deadline or helm's --timeout
+// severity: high
+// confidence: 0.9
+// tags: [helm, hook, timeout]
+// explains: [wait_timeout, partial_deployment, stuck_release]
+// impact: >-
+//   Helm gave up on the hook, so the revision is failed and nothing after the hook ran (for a pre-* hook
+//   the workloads still run the previous revision; for a post-* hook they already run the new one).
+// resolution:
+//   - kubectl -n {hook_namespace} logs job/{job} --all-containers --timestamps
+//   - kubectl -n {hook_namespace} describe job {job}
+//   - "# {fix}"
+//   - "{undo}"
+:param release_key => null;
+
+// Two ways a hook runs out of time:
+// * the hook Job's own spec.activeDeadlineSeconds: the Job fails with reason DeadlineExceeded;
+// * helm's --timeout (default 5m): the revision fails with "timed out waiting for the condition"
+//   (helm < 3.12), "context deadline exceeded" (>= 3.12) or "not ready. status: InProgress" (helm 4)
+//   in a hook's context, while the hook Job was still active (not failed, not complete).
+// A hook whose pod could not pull, schedule or connect is a consequence of those patterns (they
+// list hook_deadline in their explains).
+MATCH (rev:Revision)
+WHERE rev.status = 'failed' AND ($release_key IS NULL OR rev.release_key = $release_key)
+MATCH (rel:Release)-[:HAS_REVISION]->(rev)
+WHERE rev.version = rel.latest_version
+MATCH (rev)-[:HAS_HOOK]->(h:Hook)-[:RAN_AS]->(j:Job)
+WHERE coalesce(h.phase, 'Unknown') <> 'Succeeded'
+WITH rel, rev, h, j, toLower(coalesce(rev.description, '')) AS said
+WITH rel, rev, h, j, said,
+     j.failed_reason = 'DeadlineExceeded' AS own_deadline,
+     (said CONTAINS 'timed out waiting for the condition' OR said CONTAINS 'context deadline exceeded'
+      OR said CONTAINS 'status: inprogress')
+     AND (said CONTAINS 'hook' OR said CONTAINS 'failed pre-' OR said CONTAINS 'failed post-')
+     AND j.failed_reason IS NULL AND NOT coalesce(j.complete, false) AS helm_timeout
+WHERE own_deadline OR helm_timeout
+OPTIONAL MATCH (p:Pod)-[:OWNED_BY]->(j)
+WITH rel, rev, h, j, own_deadline, helm_timeout, p ORDER BY p.created_at DESC
+WITH rel, rev, h, j, own_deadline, helm_timeout, collect(p) AS pods
+WITH rel, rev, h, j, own_deadline, helm_timeout, pods, pods[0] AS last_pod
+OPTIONAL MATCH (op:HelmOperation)-[:PRODUCED]->(rev)
+WITH rel, rev, h, j, own_deadline, helm_timeout, pods, last_pod, collect(op)[0] AS op
+OPTIONAL MATCH (rel)-[:HAS_REVISION]->(good:Revision)
+WHERE good.version < rev.version AND good.status IN ['deployed', 'superseded']
+WITH rel, rev, h, j, own_deadline, helm_timeout, pods, last_pod, op, max(good.version) AS last_good,
+     duration.inSeconds(h.started_at, coalesce(h.completed_at, rev.last_deployed)).seconds AS ran_for
+WITH rel, rev, h, j, own_deadline, helm_timeout, pods, last_pod, op, last_good, ran_for,
+     CASE WHEN op IS NOT NULL AND op.timeout IS NOT NULL THEN '--timeout ' + op.timeout
+          ELSE 'its --timeout (5m0s unless set)' END AS helm_limit
+RETURN
+  rel.key AS release_key,
+  {kind: 'Job', namespace: j.namespace, name: j.name} AS subject,
+  CASE WHEN own_deadline
+    THEN 'The ' + coalesce(h.events[0], 'helm') + ' hook Job ' + j.name + ' ran past its activeDeadlineSeconds (' +
+         coalesce(toString(j.active_deadline_seconds), '?') + 's): DeadlineExceeded'
+    ELSE 'The ' + coalesce(h.events[0], 'helm') + ' hook Job ' + j.name + ' was still running when helm gave up ' +
+         'after ' + helm_limit
+  END AS summary,
+  'Hook ' + h.name + ' (' + coalesce(h.path, 'hook') + ') of revision ' + rev.version + ' ran from ' +
+    toString(h.started_at) + ' for ' + coalesce(toString(ran_for), '?') + 's. ' +
+    CASE WHEN own_deadline THEN 'Kubernetes stopped it: ' + coalesce(j.failed_message, 'DeadlineExceeded') + '. '
+         ELSE 'Its Job had ' + coalesce(toString(j.active), '?') + ' active pod(s) and had neither failed nor ' +
+              'completed when helm stopped waiting; the hook is slow or stuck, not failing. '
+    END +
+    CASE WHEN last_pod IS NULL THEN ''
+         ELSE 'Its last pod ' + last_pod.name + ' is ' + coalesce(last_pod.phase, 'unknown') + '. ' END +
+    'Helm said: ' + coalesce(rev.description, '') AS details,
+  [{kind: 'Revision', name: rel.key + ' v' + rev.version, at: rev.last_deployed,
+    text: rev.status + ': ' + coalesce(rev.description, '')},
+   {kind: 'Hook', name: h.name, at: h.started_at,
+    text: 'phase ' + coalesce(h.phase, 'unknown') + ', ended ' + coalesce(toString(h.completed_at), 'never')},
+   {kind: 'Job', name: j.name, at: coalesce(j.start_time, j.created_at),
+    text: 'active ' + coalesce(toString(j.active), '?') + ', failed ' + coalesce(toString(j.failed), '?') +
+          coalesce(', activeDeadlineSeconds ' + toString(j.active_deadline_seconds), '') +
+          coalesce(', ' + j.failed_reason + ': ' + j.failed_message, '')}] +
+  [x IN pods | {kind: 'Pod', name: x.name, at: x.created_at, text: 'phase ' + coalesce(x.phase, 'unknown')}] +
+  CASE WHEN op IS NULL THEN [] ELSE [{kind: 'HelmOperation', name: op.operation_id, at: op.started_at,
+    text: 'helm ' + coalesce(op.command, '') + ' ' + helm_limit + ', ended ' + coalesce(op.status, '?')}] END
+  AS evidence,
+  [{at: rev.last_deployed, what: 'revision ' + rev.version + ' started'},
+   {at: h.started_at, what: 'hook ' + h.name + ' started'},
+   {at: h.completed_at, what: 'helm marked hook ' + h.name + ' ' + coalesce(h.phase, 'unknown')}] +
+  [x IN pods | {at: x.created_at, what: 'pod ' + x.name + ' created'}] AS event_chain,
+  {hook_namespace: j.namespace, job: j.name, hook: h.name,
+   fix: CASE WHEN own_deadline
+          THEN 'make the hook faster or raise its Job activeDeadlineSeconds (now ' +
+               coalesce(toString(j.active_deadline_seconds), '?') + 's), then upgrade again'
+          ELSE 'make the hook faster, or give helm more time: helm upgrade ' + rel.name + ' <chart> -n ' +
+               rel.namespace + ' --timeout 15m (it now had ' + helm_limit + ')' END,
+   undo: CASE WHEN last_good IS NULL THEN 'helm uninstall ' + rel.name + ' -n ' + rel.namespace
+              ELSE 'helm rollback ' + rel.name + ' ' + last_good + ' -n ' + rel.namespace END} AS vars

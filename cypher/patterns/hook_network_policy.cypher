@@ -1,0 +1,82 @@
+// id: hook_network_policy
+// title: A Helm hook cannot reach a service it needs (NetworkPolicy or network)
+// severity: high
+// confidence: 0.6
+// tags: [helm, hook, network]
+// explains: [hook_script_failed, hook_deadline, wait_timeout, partial_deployment, stuck_release]
+// impact: >-
+//   The hook's connection was dropped or refused, so the hook failed or ran until helm's --timeout and the
+//   revision failed; nothing after the hook ran.
+// resolution:
+//   - kubectl -n {hook_namespace} get networkpolicy -o wide
+//   - kubectl -n {target_namespace} get networkpolicy -o wide
+//   - kubectl -n {hook_namespace} run netcheck --rm -it --restart=Never --image=busybox:1.36 -- nc -zv -w 5 {target_host} {target_port}
+//   - "# allow the hook's pod to reach {target}: an egress rule in {hook_namespace} and an ingress rule at the target"
+//   - "{undo}"
+:param release_key => null;
+
+// kgrca does not watch NetworkPolicies (nor Endpoints), so this is judged from the hook container's own
+// words only: a terminated state whose message (the termination message, or the log tail with
+// terminationMessagePolicy FallbackToLogsOnError) says "i/o timeout" / "connection timed out" (a policy
+// that drops packets) or "connection refused" (nothing listening, or a policy that rejects). That is why
+// the confidence is low: the same words come from a target that is down. A timeout scores higher than a
+// refusal, which more often means the target is not up.
+MATCH (rev:Revision)
+WHERE rev.status IN ['failed', 'pending-install', 'pending-upgrade', 'pending-rollback']
+  AND ($release_key IS NULL OR rev.release_key = $release_key)
+MATCH (rel:Release)-[:HAS_REVISION]->(rev)
+WHERE rev.version = rel.latest_version
+MATCH (rev)-[:HAS_HOOK]->(h:Hook)-[:RAN_AS]->(run:Object)
+WHERE coalesce(h.phase, 'Unknown') <> 'Succeeded'
+MATCH (p:Pod)
+WHERE p = run OR (p)-[:OWNED_BY]->(run)
+MATCH (p)-[:HAD_STATE]->(s:ContainerState {state: 'terminated'})
+WHERE s.message IS NOT NULL
+  AND toLower(s.message) =~ '(?s).*(i/o timeout|connection timed out|connection refused|no route to host|network is unreachable|dial tcp).*'
+WITH rel, rev, h, run, p, s ORDER BY s.at DESC
+WITH rel, rev, h, run, collect(p) AS pods, collect(s) AS states
+WITH rel, rev, h, run, pods, states, states[0] AS last, toLower(states[0].message) AS said
+WITH rel, rev, h, run, pods, states, last, said,
+     [p IN pods WHERE (p)-[:HAD_STATE]->(last)][0] AS p,
+     said CONTAINS 'i/o timeout' OR said CONTAINS 'timed out' OR said CONTAINS 'no route to host'
+       OR said CONTAINS 'network is unreachable' AS dropped,
+     // "dial tcp 10.96.0.15:5432: i/o timeout" names the address it could not reach
+     CASE WHEN last.message CONTAINS 'dial tcp ' THEN split(split(last.message, 'dial tcp ')[1], ': ')[0]
+          ELSE null END AS target
+WITH rel, rev, h, run, pods, states, last, said, p, dropped, target,
+     CASE WHEN target IS NULL THEN null ELSE reverse(split(reverse(target), ':')[0]) END AS target_port
+WITH rel, rev, h, run, pods, states, last, p, dropped, target, target_port,
+     CASE WHEN target IS NULL THEN null
+          ELSE substring(target, 0, size(target) - size(target_port) - 1) END AS target_host
+OPTIONAL MATCH (rel)-[:HAS_REVISION]->(good:Revision)
+WHERE good.version < rev.version AND good.status IN ['deployed', 'superseded']
+WITH rel, rev, h, run, pods, states, last, p, dropped, target, target_port, target_host,
+     max(good.version) AS last_good
+RETURN
+  rel.key AS release_key,
+  {kind: 'Pod', namespace: p.namespace, name: p.name} AS subject,
+  'The ' + coalesce(h.events[0], 'helm') + ' hook ' + h.name + ' of revision ' + rev.version + ' cannot reach ' +
+    coalesce(target, 'a service it needs') + ': ' +
+    CASE WHEN dropped THEN 'the connection times out (a NetworkPolicy dropping its traffic?)'
+         ELSE 'the connection is refused (target down, or a NetworkPolicy rejecting it?)' END AS summary,
+  'Hook pod ' + p.name + ' ended at ' + toString(last.at) + ' with exit code ' + coalesce(toString(last.exit_code), '?') +
+    ': ' + last.message + '\nNetworkPolicies are not watched by kgrca, so this is read from the hook\'s message ' +
+    'alone; check the policies of ' + p.namespace + ' and of the target, and that the target is up. ' +
+    'Revision status: ' + rev.status + '. Helm said: ' + coalesce(rev.description, '') AS details,
+  [{kind: 'Revision', name: rel.key + ' v' + rev.version, at: rev.last_deployed,
+    text: rev.status + ': ' + coalesce(rev.description, '')},
+   {kind: 'Hook', name: h.name, at: h.started_at, text: 'phase ' + coalesce(h.phase, 'unknown')}] +
+  [i IN range(0, size(states) - 1) | {kind: 'ContainerState', name: pods[i].name, at: states[i].at,
+    text: 'terminated, exit code ' + coalesce(toString(states[i].exit_code), '?') + ': ' + states[i].message}] AS evidence,
+  [{at: rev.last_deployed, what: 'revision ' + rev.version + ' started'},
+   {at: h.started_at, what: 'hook ' + h.name + ' started'}] +
+  [i IN range(0, size(states) - 1) | {at: states[i].at, what: 'pod ' + pods[i].name + ' could not connect'}] +
+  [{at: h.completed_at, what: 'hook ' + h.name + ' ended: ' + coalesce(h.phase, 'unknown')}] AS event_chain,
+  CASE WHEN dropped THEN 0.6 ELSE 0.5 END AS confidence,
+  {hook_namespace: p.namespace, pod: p.name, hook: h.name, job: run.name,
+   target: coalesce(target, 'the service in its message'), target_host: coalesce(target_host, '<host>'),
+   target_port: coalesce(target_port, '<port>'),
+   target_namespace: CASE WHEN last.message =~ '(?s).*[a-z0-9-]+\\.[a-z0-9-]+\\.svc.*'
+                          THEN split(split(last.message, '.svc')[0], '.')[-1] ELSE p.namespace END,
+   undo: CASE WHEN last_good IS NULL THEN 'helm uninstall ' + rel.name + ' -n ' + rel.namespace
+              ELSE 'helm rollback ' + rel.name + ' ' + last_good + ' -n ' + rel.namespace END} AS vars
