@@ -1,0 +1,8 @@
+// Declared but missing: objects the newest revision of each release renders that do not exist (live).
+:param release_key => null;
+
+MATCH (rel:Release)-[:HAS_REVISION]->(rev:Revision)-[d:DECLARES]->(r:Resource)
+WHERE ($release_key IS NULL OR rel.key = $release_key) AND rev.version = rel.latest_version
+  AND NOT EXISTS { (r)<-[:INSTANCE_OF]-(o:Object) WHERE o.deleted_at IS NULL }
+RETURN rel.key AS release, rev.version AS revision, r.ref AS missing, d.source AS template
+ORDER BY release, missing
