@@ -16,7 +16,9 @@ def connect(cfg: Config, check: bool = True) -> neo4j.Driver:
     """A driver for ``cfg.neo4j_uri``; with ``check`` it proves Bolt answers and the password works."""
     driver = neo4j.GraphDatabase.driver(
         cfg.neo4j_uri, auth=(cfg.neo4j_user, cfg.neo4j_password),
-        connection_timeout=10, max_transaction_retry_time=30)
+        connection_timeout=10, max_transaction_retry_time=30,
+        # Patterns name labels a graph may not have yet (HelmOperation, ArgoApp): not worth a warning.
+        notifications_min_severity="OFF")
     if check:
         try:
             driver.verify_connectivity()

@@ -10,11 +10,13 @@ import urllib.request
 import pytest
 
 from kg_builder.writer import Neo4jWriter, apply_schema
-from kgrca.api.app import create_app
+from kgrca.api.app import close_app, create_app
 from kgrca.api.openapi import DOCUMENT
 from kgrca.api.process import free_port, serving
 from kgrca.contracts import Observation
+from kgrca.graphdb import connect
 from tests import factories as f
+from tests.fixtures.servers import wipe
 
 pytestmark = pytest.mark.neo4j
 
@@ -59,12 +61,18 @@ def healthy_and_pending() -> list[Observation]:
     return [obs(o) for o in (web, f.release_secret(web_rev), *(f.release_secret(r) for r in staging))]
 
 
-@pytest.fixture
-def graph(neo4j_driver):
-    apply_schema(neo4j_driver)
-    stats = Neo4jWriter(neo4j_driver).write(failed_upgrade() + healthy_and_pending())
-    assert not stats.rejected
-    return neo4j_driver
+@pytest.fixture(scope="module")
+def graph(neo4j_config):
+    """One graph for the module: every test here only reads it (the wipe is the servers plugin's)."""
+    driver = connect(neo4j_config)
+    try:
+        wipe(driver, neo4j_config.neo4j_database)
+        apply_schema(driver)
+        stats = Neo4jWriter(driver).write(failed_upgrade() + healthy_and_pending())
+        assert not stats.rejected
+        yield driver
+    finally:
+        driver.close()
 
 
 @pytest.fixture
@@ -171,13 +179,15 @@ def test_a_healthy_release_has_no_diagnosis(client):
 def test_neo4j_down_is_503_with_the_one_line_reason(neo4j_config):
     port = free_port(19000, 19999)  # nothing listens there: the driver's connection is refused
     down = neo4j_config.replace(neo4j_uri=f"bolt://127.0.0.1:{port}")
-    client = create_app(down).test_client()
+    app = create_app(down)
+    client = app.test_client()
     for path in ("/api/v1/releases", "/api/v1/releases/prod/api/diagnosis", "/readyz"):
         response = client.get(path)
         assert response.status_code == 503, path
         error = response.get_json()["error"]
         assert error.startswith(f"Neo4j is not answering at bolt://127.0.0.1:{port}") and "\n" not in error
     assert client.get("/healthz").status_code == 200
+    close_app(app)
 
 
 def test_probes(client):
@@ -194,6 +204,7 @@ def test_unknown_route_and_method_are_json_errors(client):
 
 def test_openapi_describes_every_route_and_only_those(neo4j_config):
     app = create_app(neo4j_config)
+    close_app(app)  # only its routes are looked at
     routes = {(re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule), method.lower())
               for rule in app.url_map.iter_rules() if rule.endpoint != "static"
               for method in rule.methods - {"HEAD", "OPTIONS"}}
@@ -214,7 +225,7 @@ def test_the_real_server_answers_over_http(neo4j_config, graph, tmp_path):
         with urllib.request.urlopen(base + "/api/v1/releases?status=failed", timeout=30) as response:
             assert response.status == 200
             assert [r["key"] for r in json.load(response)["releases"]] == ["prod/api"]
-        with urllib.request.urlopen(base + "/api/v1/releases/prod/api/diagnosis", timeout=60) as response:
+        with urllib.request.urlopen(base + "/api/v1/releases/prod/api/diagnosis", timeout=120) as response:
             assert json.load(response)[0]["release"]["to_version"] == 7
         with urllib.request.urlopen(base + "/readyz", timeout=30) as response:
             assert response.status == 200

@@ -26,13 +26,26 @@ ROOT = Path(__file__).resolve().parents[1]
 KGRCA = [sys.executable, "-m", "kgrca.cli"]
 
 
-def fake_helm(directory: Path, exit_code: int) -> Path:
-    """A shell script named helm: enough for exec, argv, stderr and exit code through the CLI."""
+FAKE_HELM_C = r"""
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(void) {
+    const char *msg = "Error: UPGRADE FAILED: timed out waiting for the condition\n";
+    if (write(2, msg, strlen(msg)) < 0) return 90;
+    return atoi(getenv("FAKE_EXIT") ? getenv("FAKE_EXIT") : "0");
+}
+"""
+
+
+def fake_helm(directory: Path) -> Path:
+    """A C program named helm that writes helm's timeout message to stderr (fd 2, as Go's helm does;
+    a shell's `echo >&2` would write fd 1 after dup2, which is not traced) and exits with FAKE_EXIT."""
     directory.mkdir(parents=True, exist_ok=True)
+    source = directory / "fake_helm.c"
+    source.write_text(FAKE_HELM_C)
     path = directory / "helm"
-    message = "Error: UPGRADE FAILED: timed out waiting for the condition"
-    path.write_text(f"#!/bin/sh\necho '{message}' >&2\nexit {exit_code}\n")
-    path.chmod(0o755)
+    subprocess.run(["cc", "-O1", "-o", str(path), str(source)], check=True)
     return path
 
 
@@ -52,10 +65,11 @@ def stop_trace(proc: subprocess.Popen) -> tuple[str, str]:
 
 
 def test_stdout_sink_prints_observation_lines_ingest_reads_back(tmp_path):
-    helm = fake_helm(tmp_path / "bin", 1)
+    helm = fake_helm(tmp_path / "bin")
     trace = start_trace("--sink", "stdout")
     try:
-        run = subprocess.run([str(helm), "upgrade", "api", "./chart", "-n", "prod", "--wait"], capture_output=True)
+        run = subprocess.run([str(helm), "upgrade", "api", "./chart", "-n", "prod", "--wait"], capture_output=True,
+                             env={**os.environ, "FAKE_EXIT": "1"})
         assert run.returncode == 1
         time.sleep(0.5)
     finally:
@@ -71,7 +85,7 @@ def test_stdout_sink_prints_observation_lines_ingest_reads_back(tmp_path):
 
 @pytest.mark.neo4j
 def test_neo4j_sink_writes_the_operation(tmp_path, neo4j_config, neo4j_driver):
-    helm = fake_helm(tmp_path / "bin", 0)
+    helm = fake_helm(tmp_path / "bin")
     env = {"KGRCA_NEO4J_URI": neo4j_config.neo4j_uri, "KGRCA_NEO4J_USER": neo4j_config.neo4j_user,
            "KGRCA_NEO4J_PASSWORD": neo4j_config.neo4j_password}
     trace = start_trace("--sink", "neo4j", env=env)

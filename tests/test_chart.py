@@ -168,7 +168,7 @@ def test_all_on_renders_every_component_wired_to_kafka(helm):
     names = set(workloads(docs))
     assert names == {"kgrca-watcher", "kgrca-builder", "kgrca-server", "kgrca-tracer"}
     sinks = {name: c["args"][c["args"].index("--sink") + 1] for name, c in containers(docs) if "--sink" in c["args"]}
-    assert sinks == {"kgrca-watcher": "kafka", "kgrca-tracer": "kafka"}
+    assert sinks == {"kgrca-watcher": "kafka", "kgrca-tracer": "kafka", "kgrca-server": "kafka"}
     data = config_map(docs)
     assert data["KGRCA_KAFKA_BOOTSTRAP"] == "kafka-0.kafka.svc:9092,kafka-1.kafka.svc:9092"
     assert data["KGRCA_REPORT_SCHEDULE"] == "0 7 * * 1-5"
@@ -196,9 +196,9 @@ def test_probes_hit_the_real_health_endpoints(helm):
     assert serve["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
     assert {"name": "http", "containerPort": 8080} in serve["ports"]
     build = workloads(docs)["kgrca-builder"]["spec"]["template"]["spec"]["containers"][0]
-    assert build["args"][:3] == ["build", "--metrics-port", "9108"]
+    assert build["args"][:3] == ["build", "--metrics-port", "9464"]
     assert build["livenessProbe"]["httpGet"] == {"path": "/metrics", "port": "metrics"}
-    assert {"name": "metrics", "containerPort": 9108} in build["ports"]
+    assert {"name": "metrics", "containerPort": 9464} in build["ports"]
     watch = workloads(docs)["kgrca-watcher"]["spec"]["template"]["spec"]["containers"][0]
     assert watch["readinessProbe"]["exec"]["command"][-1] == "kafka-0.kafka.svc:9092"
 
@@ -260,7 +260,7 @@ def test_tracer_is_a_privileged_host_pid_daemonset_on_every_node(helm):
     assert trace["securityContext"]["privileged"] is True
     assert trace["securityContext"]["runAsUser"] == 0
     mounts = {m["mountPath"]: m.get("readOnly", False) for m in trace["volumeMounts"]}
-    assert mounts == {"/sys/kernel/tracing": False, "/sys/kernel/debug": False, "/lib/modules": True,
+    assert mounts == {"/sys/kernel/tracing": True, "/sys/kernel/debug": True, "/lib/modules": True,
                       "/usr/src": True}
     host = {v["name"]: v["hostPath"]["path"] for v in tracer["volumes"]}
     assert set(host.values()) == {"/sys/kernel/tracing", "/sys/kernel/debug", "/lib/modules", "/usr/src"}

@@ -9,17 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from kgrca.config import load_config
 from tests.scenarios import suite
 
-pytestmark = pytest.mark.neo4j
-
 FOLDERS = suite.discover()
-
-
-@pytest.fixture(scope="module")
-def cfg():
-    return load_config()
 
 
 def test_every_scenario_folder_is_well_formed():
@@ -30,8 +22,22 @@ def test_every_scenario_folder_is_well_formed():
         assert problems == [], f"{folder.name}: input that does not load: {problems}"
 
 
+@pytest.fixture(scope="module")
+def schema_applied(neo4j_config):
+    """Constraints and indexes once for the module; each test's wipe keeps them."""
+    from kgrca.graphdb import connect
+
+    driver = connect(neo4j_config)
+    try:
+        suite.prepare(driver, neo4j_config)
+    finally:
+        driver.close()
+
+
+@pytest.mark.neo4j
 @pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
-def test_scenario(folder, neo4j_driver, cfg):
+def test_scenario(folder, schema_applied, neo4j_driver, neo4j_config):
+    cfg = neo4j_config
     scenario = suite.load(folder)
     rejected = suite.replay(neo4j_driver, cfg, scenario)
     assert rejected == [], f"{scenario.name}: the graph writer rejected input: {rejected}"

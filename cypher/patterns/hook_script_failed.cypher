@@ -66,12 +66,12 @@ RETURN
     coalesce(toString(h.started_at), '?') + ' to ' + coalesce(toString(h.completed_at), '?') + '. ' +
     CASE WHEN j IS NULL THEN 'Its Job is gone from the cluster (deleted by its hook-delete-policy?); helm says: '
          ELSE 'Its Job allowed ' + coalesce(toString(j.backoff_limit), '?') + ' retries; ' + size(pods) +
-              ' pod(s) ran. ' + 'Helm said: ' END + said +
+              ' pod(s) ran. ' + 'Helm said: ' END + coalesce(rev.description, '') +
     CASE WHEN last IS NULL OR last.message IS NULL THEN ''
          ELSE '\nTermination message of ' + coalesce(last_pod.name, 'the last pod') + ':\n' + last.message END
   AS details,
   [{kind: 'Revision', name: rel.key + ' v' + rev.version, at: rev.last_deployed,
-    text: rev.status + ': ' + said},
+    text: rev.status + ': ' + coalesce(rev.description, '')},
    {kind: 'Hook', name: h.name, at: h.started_at, text: 'phase ' + coalesce(h.phase, 'unknown')}] +
   CASE WHEN j IS NULL THEN [] ELSE [{kind: 'Job', name: j.name, at: coalesce(j.start_time, j.created_at),
     text: coalesce(j.failed_reason, '') + ': ' + coalesce(j.failed_message, '') + ' (failed ' +

@@ -19,6 +19,7 @@ from neo4j import exceptions as neo4j_errors
 from werkzeug.exceptions import HTTPException
 
 from kg_builder.times import parse_time
+from kg_builder.writer import Neo4jWriter
 from kgrca.api import queries
 from kgrca.api.openapi import DOCUMENT
 from kgrca.config import Config
@@ -52,6 +53,7 @@ class State:
     cfg: Config
     driver: neo4j.Driver
     sink_factory: Callable[[], GraphWriter]
+    owns_driver: bool = False
     detector: Detector | None = None
     _sink: GraphWriter | None = None
 
@@ -74,15 +76,25 @@ def create_app(cfg: Config, driver: neo4j.Driver | None = None, sink: str | Grap
     app = Flask("kgrca")
     app.config["MAX_CONTENT_LENGTH"] = cfg.webhook_max_bytes
     app.json.sort_keys = False
+    owns_driver = driver is None
     driver = driver or make_driver(cfg)
     factory: Callable[[], GraphWriter] = (lambda: sink) if not isinstance(sink, str) else \
         (lambda: make_sink(sink, cfg, driver))
-    state = State(cfg, driver, factory)
+    state = State(cfg, driver, factory, owns_driver)
     app.extensions["kgrca"] = state
     _errors(app, cfg)
     _routes(app, state)
     app.register_blueprint(receivers.blueprint(cfg, state.sink))
     return app
+
+
+def close_app(app: Flask) -> None:
+    """Release what ``create_app`` opened: its own Neo4j driver, a Kafka producer."""
+    state: State = app.extensions["kgrca"]
+    if state._sink is not None and not isinstance(state._sink, Neo4jWriter):
+        state._sink.close()  # a Neo4jWriter's close would close the driver, which is not the sink's
+    if state.owns_driver:
+        state.driver.close()
 
 
 def _error(status: int, message: str) -> tuple[Any, int]:

@@ -11,6 +11,7 @@ changes nothing in the graph).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -123,3 +124,37 @@ class KafkaSink:
         remaining = self._producer.flush(self._timeout)
         if remaining:
             log.warning("%d messages were not acknowledged by Kafka before closing", remaining)
+
+
+class Publisher:
+    """``send(list) / close()`` for sources that hand over batches and expect delivery (``kgrca trace``):
+    a ``KafkaSink`` that retries while the broker is away, up to ``retry_for`` seconds per batch."""
+
+    def __init__(self, cfg: Config, retry_for: float = 300.0):
+        self._sink = KafkaSink(cfg)
+        self._retry_for = retry_for
+
+    def send(self, observations: list[Observation]) -> None:
+        deadline = time.monotonic() + self._retry_for
+        delay = 1.0
+        while True:
+            try:
+                stats = self._sink.write(observations)
+            except TemporaryError as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning("%s; retrying in %.0fs", exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            for origin, reason in stats.rejected:
+                log.warning("not published %s: %s", origin, reason)
+            return
+
+    def close(self) -> None:
+        self._sink.close()
+
+
+def producer(cfg: Config) -> Publisher:
+    """What ``kgrca trace --sink kafka`` asks ``kgrca.bus`` for."""
+    return Publisher(cfg)

@@ -265,23 +265,29 @@ def _with_configmap_name(stage: dict[str, Any]) -> dict[str, Any]:
     return stage
 
 
-def _image_pull_stages() -> list[dict[str, Any]]:
-    image = f"{_FIRST}.image"
+def _pull_error(image: str) -> str:
+    """The container runtime's pull error for ``image`` (a template expression), as a kubelet reports it."""
     reason = (f'(ternary (printf "dial tcp: lookup %s: no such host" (first (splitList "/" {image}))) '
               f'(printf "%s: not found" {image}) (hasPrefix "{UNPULLABLE_REGISTRY}" {image}))')
-    detail = (f'printf "rpc error: code = NotFound desc = failed to pull and unpack image \\"%s\\": '
-              f'failed to resolve reference \\"%s\\": %s" {image} {image} {reason}')
-    waiting = ("    waiting:\n      reason: {reason}\n      message: {{{{ {message} | Quote }}}}")
+    return (f'(printf "rpc error: code = NotFound desc = failed to pull and unpack image \\"%s\\": '
+            f'failed to resolve reference \\"%s\\": %s" {image} {image} {reason})')
+
+
+def _image_pull_stages() -> list[dict[str, Any]]:
+    image = f"{_FIRST}.image"  # events name the pod's first container, as most kubelet events do
+    waiting = "    waiting:\n      reason: {reason}\n      message: {{{{ {message} | Quote }}}}"
     err_pull = _status(_conditions(ready=False), _containers(
-        waiting.format(reason="ErrImagePull", message=f"({detail})")), phase="Pending")
+        waiting.format(reason="ErrImagePull", message=_pull_error("$c.image"))), phase="Pending")
     backoff = _status(_conditions(ready=False), _containers(
         waiting.format(reason="ImagePullBackOff",
-                       message=f'(printf "Back-off pulling image \\"%s\\": ErrImagePull: %s" {image} ({detail}))')),
+                       message=f'(printf "Back-off pulling image \\"%s\\": ErrImagePull: %s" $c.image '
+                               f'{_pull_error("$c.image")})')),
         phase="Pending")
     return [
         _stage("fault-image-pull", [_ALIVE, _PENDING, _HAS_IP, _CREATING, _fault("image-pull")],
                [_event("Normal", "Pulling", f'printf "Pulling image \\"%s\\"" {image}'),
-                _event("Warning", "Failed", f'printf "Failed to pull image \\"%s\\": %s" {image} ({detail})'),
+                _event("Warning", "Failed", f'printf "Failed to pull image \\"%s\\": %s" {image} '
+                                            f'{_pull_error(image)}'),
                 _event("Warning", "Failed", '"Error: ErrImagePull"'),
                 _patch(err_pull)], delay_ms=1000),
         _stage("fault-image-pull-backoff", [_ALIVE, _PENDING, _waiting("ErrImagePull"), _fault("image-pull")],

@@ -37,6 +37,10 @@ webhook secrets: KGRCA_GITHUB_WEBHOOK_SECRET, KGRCA_ARGOCD_WEBHOOK_TOKEN, KGRCA_
 """
 
 
+# The path without its query string: Jira's ?secret= must never reach a log.
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+
 class BackgroundService(Protocol):
     """Something that runs beside the app for as long as the server does (scheduled reports, ...)."""
 
@@ -114,7 +118,8 @@ def gunicorn_options(cfg: Config, host: str, port: int, workers: int, threads: i
 
     return {"bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}", "workers": workers,
             "threads": threads, "worker_class": "gthread" if threads > 1 else "sync", "timeout": 120,
-            "graceful_timeout": 20, "accesslog": "-", "errorlog": "-", "loglevel": cfg.log_level.lower(),
+            "graceful_timeout": 20, "accesslog": "-", "errorlog": "-",
+            "access_log_format": ACCESS_LOG_FORMAT, "loglevel": cfg.log_level.lower(),
             "proc_name": "kgrca-serve", "when_ready": when_ready, "on_exit": on_exit}
 
 
@@ -124,9 +129,12 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if args.workers < 1 or args.threads < 1:
         raise KgrcaError("--workers and --threads must be at least 1")
     check_port(host, port)
-    with driver_for(cfg) as driver:
-        count = apply_schema(driver, cfg.neo4j_database)
-        log.info("schema applied on %s (%d statements)", cfg.neo4j_uri, count)
+    try:
+        with driver_for(cfg) as driver:
+            count = apply_schema(driver, cfg.neo4j_database)
+            log.info("schema applied on %s (%d statements)", cfg.neo4j_uri, count)
+    except KgrcaError as exc:
+        raise KgrcaError(" ".join(str(exc).split())) from None  # the driver's text spans lines
     if args.sink == "kafka":
         make_sink("kafka", cfg).close()  # proves the broker answers before accepting deliveries
     sink = args.sink

@@ -1,0 +1,107 @@
+"""Fitness of every registered pattern: a valid header, declared parameters, placeholders its query fills,
+a clean run on an empty graph, and at least one golden scenario that expects it on top."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+import pytest
+
+from kgrca.config import KEYS
+from rca.registry import PatternError, load_patterns, parse_pattern
+from rca.runner import Detector
+from tests.scenarios import suite
+
+PATTERNS = load_patterns()  # raises PatternError naming the broken file and what is wrong
+IDS = [p.id for p in PATTERNS]
+RELEASE_VARS = {"release", "namespace", "from_version", "to_version"}
+CONFIG_KEYS = {key.name for key in KEYS}
+
+
+def test_patterns_are_registered():
+    assert len(PATTERNS) >= 8
+    assert len(set(IDS)) == len(IDS)
+
+
+@pytest.mark.parametrize("pattern", PATTERNS, ids=IDS)
+def test_header_and_parameters(pattern):
+    assert pattern.title and pattern.impact
+    assert 0 < pattern.confidence <= 1
+    assert pattern.id not in pattern.explains, "a pattern cannot explain itself"
+    for name in pattern.params:
+        # every parameter is the release filter, the time of judgement, or a configuration key
+        assert name in {"release_key", "now"} | CONFIG_KEYS, f"{pattern.id}: :param {name} is not a config key"
+
+
+@pytest.mark.parametrize("pattern", PATTERNS, ids=IDS)
+def test_resolution_placeholders_are_filled_by_the_query(pattern):
+    for line in pattern.resolution:
+        for name in re.findall(r"\{(\w+)\}", line):
+            filled = name in RELEASE_VARS or re.search(rf"[{{,\s]{name}\s*:", pattern.query)
+            assert filled, f"{pattern.id}: resolution uses {{{name}}} but the query's vars never set it"
+
+
+def test_explains_is_not_circular():
+    explains = {p.id: set(p.explains) for p in PATTERNS}
+    for pattern, explained in explains.items():
+        for other in explained:
+            assert pattern not in explains.get(other, set()), f"{pattern} and {other} explain each other"
+
+
+def test_every_pattern_has_a_golden_scenario():
+    expected = {suite.load(folder).expected for folder in suite.discover()}
+    missing = sorted(set(IDS) - expected)
+    assert not missing, f"patterns with no scenario in tests/scenarios/ expecting them on top: {missing}"
+
+
+def test_a_broken_header_names_the_file(tmp_path):
+    path = tmp_path / "broken.cypher"
+    path.write_text(textwrap.dedent("""\
+        // id: broken
+        // title: x
+        // severity: catastrophic
+        // confidence: 0.5
+        // tags: [x]
+        // impact: x
+        // resolution: [x]
+        :param release_key => null;
+        MATCH (n) RETURN n.key AS release_key, {} AS subject, '' AS summary, '' AS details, [] AS evidence,
+          [] AS event_chain, {} AS vars
+        """))
+    with pytest.raises(PatternError, match="broken.cypher: severity must be one of"):
+        parse_pattern(path)
+
+
+def test_an_undeclared_parameter_is_refused(tmp_path):
+    path = tmp_path / "loose.cypher"
+    path.write_text(textwrap.dedent("""\
+        // id: loose
+        // title: x
+        // severity: low
+        // confidence: 0.5
+        // tags: [x]
+        // impact: x
+        // resolution: [x]
+        :param release_key => null;
+        MATCH (n) WHERE n.age > $max_age
+        RETURN n.key AS release_key, {} AS subject, '' AS summary, '' AS details, [] AS evidence,
+          [] AS event_chain, {} AS vars
+        """))
+    with pytest.raises(PatternError, match="not declared with ':param': max_age"):
+        parse_pattern(path)
+
+
+@pytest.mark.neo4j
+def test_every_pattern_runs_on_an_empty_graph(neo4j_driver, neo4j_config):
+    run = Detector(neo4j_driver, neo4j_config).run()
+    assert run.errors == []
+    assert run.diagnoses == []
+    assert set(run.timings) == set(IDS)
+
+
+@pytest.mark.neo4j
+def test_every_pattern_runs_narrowed_to_one_release(neo4j_driver, neo4j_config):
+    run = Detector(neo4j_driver, neo4j_config).run(release_key="prod/api")
+    assert run.errors == []
+    assert run.diagnoses == []
