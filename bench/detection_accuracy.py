@@ -23,6 +23,7 @@ confidence (header) or the confidence its query returns.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from collections import defaultdict
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", "-v", action="store_true", help="print every scenario's outcome")
     args = parser.parse_args(argv)
     cfg = load_config()
+    logging.getLogger("neo4j").setLevel(logging.ERROR)  # unknown-label notices of absent sources
     folders = [f for f in suite.discover() if not args.prefixes or f.name.startswith(tuple(args.prefixes))]
     if not folders:
         raise KgrcaError("no scenario folder matches; see tests/scenarios/")
@@ -59,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     driver = connect(cfg)
     try:
+        suite.prepare(driver, cfg)
         for folder in folders:
             scenario = suite.load(folder)
             problems = suite.replay(driver, cfg, scenario)
@@ -85,7 +88,10 @@ def main(argv: list[str] | None = None) -> int:
                 failures.append(f"{scenario.name}: " + "; ".join(w.splitlines()[0] for w in wrong))
             if args.verbose:
                 got = f"{best.pattern} {best.confidence:.2f}" if best else "nothing"
-                print(f"{'ok ' if not wrong else 'BAD'} {scenario.name:<45} expected {scenario.expected:<28} got {got}")
+                print(f"{'ok ' if not wrong else 'BAD'} {scenario.name:<45} expected {scenario.expected:<28} got {got}",
+                      flush=True)
+                for line in wrong:
+                    print(f"      {line[:600]}", flush=True)
     finally:
         driver.close()
     elapsed = time.perf_counter() - started

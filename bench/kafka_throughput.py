@@ -6,6 +6,7 @@
 1. Throughput: the messages are published first (KafkaSink), then a builder drains the topics; the
    figure is messages / time from its first batch to its last commit (the group join is not counted,
    and is printed apart). Target (issue 7): >= 10,000 messages/s.
+   The same run with a writer that discards gives the ceiling of the Kafka side alone.
 2. Latency: a producer publishes at a steady rate while a builder runs; each message's latency is its
    batch's commit (after Neo4j committed) minus its producer timestamp. p50 and p99 are printed.
 
@@ -23,7 +24,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -34,7 +35,7 @@ from kg_builder.writer import Neo4jWriter, apply_schema  # noqa: E402
 from kgrca.bus import KafkaSink  # noqa: E402
 from kgrca.bus.consumer import Builder  # noqa: E402
 from kgrca.config import Config, load_config  # noqa: E402
-from kgrca.contracts import Observation  # noqa: E402
+from kgrca.contracts import Observation, WriteStats  # noqa: E402
 from kgrca.graphdb import connect  # noqa: E402
 from tests import factories as f  # noqa: E402
 from tests.fixtures.servers import wipe  # noqa: E402
@@ -69,8 +70,18 @@ def configured(base: Config, label: str) -> Config:
     return base.replace(kafka_topic_prefix=prefix, kafka_group=f"{prefix}-builder")
 
 
-def throughput(base: Config, driver, count: int) -> float:
-    cfg = configured(base, "throughput")
+class Discard:
+    """A GraphWriter that writes nothing: the builder's ceiling with Kafka alone (consume, parse, commit)."""
+
+    def write(self, observations: Iterable[Observation]) -> WriteStats:
+        return WriteStats(observations=sum(1 for _ in observations))
+
+    def close(self) -> None:
+        pass
+
+
+def throughput(base: Config, driver, count: int, discard: bool = False) -> float:
+    cfg = configured(base, "ceiling" if discard else "throughput")
     data = list(observations(count, "t"))
     sink = KafkaSink(cfg)
     started = time.perf_counter()
@@ -79,15 +90,16 @@ def throughput(base: Config, driver, count: int) -> float:
     published = time.perf_counter() - started
     print(f"published {count:,} messages in {published:.1f}s ({count / published:,.0f}/s, idempotent, acks=all)")
 
-    builder = Builder(cfg, Neo4jWriter(driver, cfg.batch_size))
+    builder = Builder(cfg, Discard() if discard else Neo4jWriter(driver, cfg.batch_size))
     began = time.monotonic()
     totals = builder.run(once=True)
     assert totals.messages == count and totals.dead_lettered == 0, totals
     assert totals.first_batch_at is not None and totals.last_commit_at is not None
     elapsed = totals.last_commit_at - totals.first_batch_at
     rate = count / elapsed
+    what = "topic -> discarding writer (Kafka alone)" if discard else "topic -> graph"
     print(f"built {count:,} messages in {elapsed:.1f}s in {totals.batches} batches: {rate:,.0f} messages/s "
-          f"topic -> graph (not counted: group join {totals.first_batch_at - began:.1f}s, "
+          f"{what} (not counted: group join {totals.first_batch_at - began:.1f}s, "
           f"drain check {time.monotonic() - totals.last_commit_at:.1f}s)")
     return rate
 
@@ -148,6 +160,7 @@ def main() -> int:
     try:
         wipe(driver, base.neo4j_database)
         apply_schema(driver, base.neo4j_database)
+        throughput(base, driver, args.messages, discard=True)
         rate = throughput(base, driver, args.messages)
         wipe(driver, base.neo4j_database)
         latency(base, driver, args.rate, args.seconds)

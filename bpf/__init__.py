@@ -16,7 +16,7 @@ TRACEFS_ROOTS = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
 TRACEPOINTS = ("sched/sched_process_exec", "task/task_newtask", "sched/sched_process_exit",
                "syscalls/sys_enter_execve", "syscalls/sys_enter_exit_group", "signal/signal_generate",
                "syscalls/sys_enter_openat", "syscalls/sys_exit_openat", "syscalls/sys_enter_connect",
-               "syscalls/sys_enter_write")
+               "syscalls/sys_enter_write", "syscalls/sys_exit_write")
 SETUP = "run scripts/setup/30-ebpf.sh as root"
 
 

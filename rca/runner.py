@@ -133,7 +133,8 @@ class Detector:
         keys = sorted({d.release["key"] for d in diagnoses if d.release})
         if not keys:
             return
-        with self.driver.session(database=self.cfg.neo4j_database, default_access_mode=neo4j.READ_ACCESS) as s:
+        with self.driver.session(database=self.cfg.neo4j_database, default_access_mode=neo4j.READ_ACCESS,
+                                 notifications_min_severity="OFF") as s:
             context = {r["key"]: r.data() for r in s.run(RELEASE_CONTEXT, keys=keys)}
             webhooks = {r["key"]: _plain(r.data()) for r in s.run(WEBHOOK_CONTEXT, keys=keys)}
         for diagnosis in diagnoses:

@@ -31,9 +31,10 @@ import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
 from kg_builder.writer import Neo4jWriter, apply_schema
-from kgrca.bus import KafkaSink, messages
+from kgrca.bus import KafkaSink, messages, producer
 from kgrca.bus.consumer import Builder
 from kgrca.bus.topics import json_schema, topics_for
+from kgrca.commands.watch import make_sink
 from kgrca.config import Config
 from kgrca.contracts import Observation
 from tests import factories as f
@@ -237,7 +238,7 @@ def test_unreadable_values_say_why(value, reason):
 @pytest.mark.kafka
 @pytest.mark.neo4j
 def test_published_observations_reach_the_graph(cfg, graph, reference):
-    sink = KafkaSink(cfg)
+    sink = make_sink("kafka", cfg)  # what `kgrca watch --sink kafka` publishes with
     stats = sink.write(stream())
     sink.close()
     assert (stats.observations, stats.rows, stats.rejected) == (len(stream()), len(stream()), [])
@@ -406,7 +407,9 @@ def test_neo4j_outage_mid_stream_loses_and_doubles_nothing(cfg, graph, reference
     a stopped and restarted throwaway Neo4j: a restart takes well over 60 s on this 2-core machine, and
     to the builder both are the same refused connections. The shared Neo4j itself is never stopped.
     """
-    KafkaSink(cfg).write(stream())
+    publisher = producer(cfg)  # what `kgrca trace --sink kafka` publishes with
+    publisher.send(list(stream()))
+    publisher.close()
     host, port = cfg.neo4j_uri.split("://", 1)[1].rsplit(":", 1)
     proxy = BoltProxy((host, int(port)))
     # Small batches so the outage falls mid-stream; a short driver retry so the builder's own pause

@@ -44,3 +44,9 @@ def test_scenario(folder, schema_applied, neo4j_driver, neo4j_config):
     run = suite.diagnose(neo4j_driver, cfg, scenario)
     wrong = suite.mismatches(scenario, run)
     assert not wrong, f"{scenario.name} ({scenario.description}):\n" + "\n".join(wrong)
+
+
+def test_generated_helm_scenarios_are_current():
+    from tests.scenarios import generate_helm
+
+    assert generate_helm.main(["--check"]) == 0, "run: python tests/scenarios/generate_helm.py"

@@ -89,7 +89,15 @@ struct pending_argv_t {
 
 struct pending_open_t {
     u32 flags;
-    u32 len;            /* bytes of path with its NUL */
+    u32 pad;
+    u64 filename;       /* user pointer, read at sys_exit_openat */
+};
+
+struct pending_write_t {
+    u64 buf;            /* user pointer, read at sys_exit_write */
+};
+
+struct path_buf_t {
     char path[PATH_LEN];
 };
 
@@ -97,8 +105,9 @@ BPF_HASH(tracked, u32, struct proc_t, 8192);
 BPF_TABLE("lru_hash", u32, u32, parent_of, 32768);
 BPF_HASH(pending_argv, u32, struct pending_argv_t, 512);
 BPF_HASH(pending_open, u32, struct pending_open_t, 1024);
+BPF_HASH(pending_write, u32, struct pending_write_t, 1024);
 BPF_PERCPU_ARRAY(scratch_argv, struct pending_argv_t, 1);
-BPF_PERCPU_ARRAY(scratch_path, struct pending_open_t, 1);
+BPF_PERCPU_ARRAY(scratch_path, struct path_buf_t, 1);
 BPF_PERCPU_ARRAY(scratch_exec, struct exec_event_t, 1);
 BPF_PERCPU_ARRAY(scratch_open, struct open_event_t, 1);
 BPF_PERCPU_ARRAY(scratch_stderr, struct stderr_event_t, 1);
@@ -166,7 +175,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_execve) {
     u64 id = bpf_get_current_pid_tgid();
     u32 tgid = id >> 32, tid = (u32)id;
     int zero = 0;
-    struct pending_open_t *fn = scratch_path.lookup(&zero);
+    struct path_buf_t *fn = scratch_path.lookup(&zero);
     if (!fn)
         return 0;
     int n = bpf_probe_read_user_str(fn->path, PATH_LEN, args->filename);
@@ -301,6 +310,7 @@ TRACEPOINT_PROBE(sched, sched_process_exit) {
     u32 tgid = id >> 32, tid = (u32)id;
     pending_argv.delete(&tid);
     pending_open.delete(&tid);
+    pending_write.delete(&tid);
     if (!args->group_dead)
         return 0;
     struct proc_t *p = tracked.lookup(&tgid);
@@ -321,22 +331,18 @@ TRACEPOINT_PROBE(sched, sched_process_exit) {
     return 0;
 }
 
+/* The name is read on the way out: by then the kernel has copied it, so its page is resident
+ * (a name in a page not touched yet would read as nothing on the way in). */
 TRACEPOINT_PROBE(syscalls, sys_enter_openat) {
     u64 id = bpf_get_current_pid_tgid();
     u32 tgid = id >> 32, tid = (u32)id;
     struct proc_t *p = tracked.lookup(&tgid);
     if (!p || !p->is_op)
         return 0;
-    int zero = 0;
-    struct pending_open_t *o = scratch_path.lookup(&zero);
-    if (!o)
-        return 0;
-    o->flags = args->flags;
-    int n = bpf_probe_read_user_str(o->path, PATH_LEN, args->filename);
-    if (n <= 0)
-        return 0;
-    o->len = n;
-    pending_open.update(&tid, o);
+    struct pending_open_t o = {};
+    o.flags = args->flags;
+    o.filename = (u64)args->filename;
+    pending_open.update(&tid, &o);
     return 0;
 }
 
@@ -352,9 +358,11 @@ TRACEPOINT_PROBE(syscalls, sys_exit_openat) {
         fill_hdr(&e->h, EV_OPEN);
         e->ret = args->ret;
         e->flags = o->flags;
-        bpf_probe_read_kernel(e->path, PATH_LEN, o->path);
-        u32 len = o->len & (2 * PATH_LEN - 1);
-        submit(args, e, __builtin_offsetof(struct open_event_t, path) + len);
+        int n = bpf_probe_read_user_str(e->path, PATH_LEN, (const char *)o->filename);
+        if (n > 0) {
+            u32 len = n & (2 * PATH_LEN - 1);
+            submit(args, e, __builtin_offsetof(struct open_event_t, path) + len);
+        }
     }
     pending_open.delete(&tid);
     return 0;
@@ -389,15 +397,36 @@ TRACEPOINT_PROBE(syscalls, sys_enter_connect) {
     return 0;
 }
 
+/* Read on the way out, like file names: the kernel has copied the bytes, so their page is
+ * resident, and the return value says how many were written. */
 TRACEPOINT_PROBE(syscalls, sys_enter_write) {
     if (args->fd != 2)
         return 0;
-    u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tgid = id >> 32, tid = (u32)id;
     struct proc_t *p = tracked.lookup(&tgid);
     if (!p || !p->is_op)
         return 0;
+    struct pending_write_t w = {};
+    w.buf = (u64)args->buf;
+    pending_write.update(&tid, &w);
+    return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_exit_write) {
+    u64 id = bpf_get_current_pid_tgid();
+    u32 tgid = id >> 32, tid = (u32)id;
+    struct pending_write_t *w = pending_write.lookup(&tid);
+    if (!w)
+        return 0;
+    u64 buf = w->buf;
+    pending_write.delete(&tid);
+    long ret = args->ret;
+    struct proc_t *p = tracked.lookup(&tgid);
+    if (!p || ret <= 0)
+        return 0;
     u64 sent = p->stderr_bytes;
-    p->stderr_bytes += args->count;
+    p->stderr_bytes += ret;
     if (sent >= STDERR_BUDGET)
         return 0;
     int zero = 0;
@@ -405,11 +434,12 @@ TRACEPOINT_PROBE(syscalls, sys_enter_write) {
     if (!e)
         return 0;
     fill_hdr(&e->h, EV_STDERR);
-    u32 len = args->count > STDERR_CHUNK ? STDERR_CHUNK : args->count;
-    e->count = args->count;
-    e->len = len;
+    u32 len = ret > STDERR_CHUNK ? STDERR_CHUNK : ret;
+    e->count = ret;
     len &= 2 * STDERR_CHUNK - 1;  /* proves the bound to the verifier; len <= STDERR_CHUNK already */
-    bpf_probe_read_user(e->data, len, args->buf);
+    if (bpf_probe_read_user(e->data, len, (const void *)buf))
+        len = 0;                  /* counted in stderr_bytes, text not available */
+    e->len = len;
     submit(args, e, __builtin_offsetof(struct stderr_event_t, data) + len);
     return 0;
 }

@@ -89,7 +89,15 @@ struct pending_argv_t {
 
 struct pending_open_t {
     u32 flags;
-    u32 len;            /* bytes of path with its NUL */
+    u32 pad;
+    u64 filename;       /* user pointer, read at sys_exit_openat */
+};
+
+struct pending_write_t {
+    u64 buf;            /* user pointer, read at sys_exit_write */
+};
+
+struct path_buf_t {
     char path[PATH_LEN];
 };
 
@@ -97,8 +105,9 @@ BPF_HASH(tracked, u32, struct proc_t, 8192);
 BPF_TABLE("lru_hash", u32, u32, parent_of, 32768);
 BPF_HASH(pending_argv, u32, struct pending_argv_t, 512);
 BPF_HASH(pending_open, u32, struct pending_open_t, 1024);
+BPF_HASH(pending_write, u32, struct pending_write_t, 1024);
 BPF_PERCPU_ARRAY(scratch_argv, struct pending_argv_t, 1);
-BPF_PERCPU_ARRAY(scratch_path, struct pending_open_t, 1);
+BPF_PERCPU_ARRAY(scratch_path, struct path_buf_t, 1);
 BPF_PERCPU_ARRAY(scratch_exec, struct exec_event_t, 1);
 BPF_PERCPU_ARRAY(scratch_open, struct open_event_t, 1);
 BPF_PERCPU_ARRAY(scratch_stderr, struct stderr_event_t, 1);
@@ -161,7 +170,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_execve) {
     u64 id = bpf_get_current_pid_tgid();
     u32 tgid = id >> 32, tid = (u32)id;
     int zero = 0;
-    struct pending_open_t *fn = scratch_path.lookup(&zero);
+    struct path_buf_t *fn = scratch_path.lookup(&zero);
     if (!fn)
         return 0;
     int n = bpf_probe_read_user_str(fn->path, PATH_LEN, args->filename);
@@ -296,6 +305,7 @@ TRACEPOINT_PROBE(sched, sched_process_exit) {
     u32 tgid = id >> 32, tid = (u32)id;
     pending_argv.delete(&tid);
     pending_open.delete(&tid);
+    pending_write.delete(&tid);
     if (!args->group_dead)
         return 0;
     struct proc_t *p = tracked.lookup(&tgid);

@@ -3,7 +3,7 @@
 // severity: high
 // confidence: 0.9
 // tags: [admission, webhook, workload]
-// explains: [rollout_stuck]
+// explains: [rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The API server refuses every pod the controller creates, so the workload runs fewer replicas than
 //   it asks for (or none of its new version): a rollout or `helm --wait` on it does not finish.

@@ -3,7 +3,7 @@
 // severity: high
 // confidence: 0.9
 // tags: [pod, crashloop]
-// explains: [rollout_stuck]
+// explains: [rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The container exits soon after every start and the kubelet waits ever longer (up to 5 minutes)
 //   before the next try: the pod is never ready, so it serves no traffic and a rollout waiting on it

@@ -3,7 +3,7 @@
 // severity: high
 // confidence: 0.9
 // tags: [pod, volume, mount]
-// explains: [rollout_stuck]
+// explains: [rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The kubelet cannot set up one of the pod's volumes, so its containers are never created: the pod
 //   stays in ContainerCreating, serves nothing, and a rollout or `helm --wait` on it does not finish.

@@ -34,7 +34,8 @@ WHERE e.type = 'Warning' OR e.reason IN ['BackOff', 'Failed']
 WITH rel, rev, h, run, p, first_failed, image, waiting_messages, e ORDER BY e.last_seen
 WITH rel, rev, h, run, p, first_failed, image, waiting_messages, collect(e) AS events
 WITH rel, rev, h, run, p, first_failed, image, events,
-     toLower(reduce(text = '', m IN (waiting_messages + [e IN events | e.message]) | text + ' ' + m)) AS said
+     toLower(reduce(acc = '', x IN waiting_messages | acc + ' ' + x) +
+             reduce(acc = '', ev IN events | acc + ' ' + ev.message)) AS said
 WITH rel, rev, h, run, p, first_failed, image, events,
      CASE
        WHEN said CONTAINS '429' OR said CONTAINS 'toomanyrequests' OR said CONTAINS 'rate limit'

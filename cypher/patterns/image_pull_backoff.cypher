@@ -3,7 +3,7 @@
 // severity: high
 // confidence: 0.92
 // tags: [pod, image-pull]
-// explains: [rollout_stuck]
+// explains: [rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The container never starts: the pod stays Pending in ImagePullBackOff, serves nothing, and a
 //   rollout or `helm --wait` on it does not finish. Pods of the previous version keep running.

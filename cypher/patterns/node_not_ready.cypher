@@ -3,7 +3,7 @@
 // severity: critical
 // confidence: 0.9
 // tags: [node, infrastructure]
-// explains: [rollout_stuck, evicted, pod_unschedulable, probe_failing, crashloop]
+// explains: [rollout_stuck, evicted, pod_unschedulable, probe_failing, crashloop, wait_timeout, partial_deployment]
 // impact: >-
 //   The node's kubelet is not reporting healthy: its pods are not ready (or unknown), their traffic
 //   stops, and after the eviction timeout (5 minutes by default) the control plane deletes them and

@@ -3,7 +3,7 @@
 // severity: high
 // confidence: 0.93
 // tags: [pod, memory, oom]
-// explains: [crashloop, rollout_stuck]
+// explains: [crashloop, rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The kernel kills the container each time it grows past its memory limit (exit 137); requests in
 //   flight are lost, the pod restarts and, when it happens again and again, falls into CrashLoopBackOff.

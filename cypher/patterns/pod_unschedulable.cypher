@@ -3,7 +3,7 @@
 // severity: high
 // confidence: 0.9
 // tags: [pod, scheduling, pending]
-// explains: [rollout_stuck]
+// explains: [rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   No node accepts the pod, so it stays Pending and never runs: the workload has fewer replicas than
 //   asked for and a rollout or `helm --wait` on it does not finish.
@@ -15,8 +15,10 @@
 
 // Pods still Pending with no node (a pod that was Pending for two seconds and then scheduled has a node
 // and another phase now), with the scheduler's own words from its event or the PodScheduled condition.
+// A Helm hook's pod is left to hook_unschedulable, which says what it did to the release.
 MATCH (p:Pod {phase: 'Pending'})
 WHERE p.node_name IS NULL AND p.deleted_at IS NULL
+  AND NOT EXISTS { (:Hook)-[:RAN_AS]->(run:Object) WHERE run = p OR (p)-[:OWNED_BY]->(run) }
 OPTIONAL MATCH (e:Event)-[:ABOUT]->(p)
 WHERE e.reason IN ['FailedScheduling', 'NotTriggerScaleUp']
 WITH p, e ORDER BY e.last_seen DESC
@@ -29,7 +31,7 @@ WITH p, events, cond,
      coalesce([e IN events WHERE e.reason = 'FailedScheduling'][0].message, cond.message, '') AS said
 // "0/3 nodes are available: 1 node(s) had untolerated taint {...}, 2 Insufficient memory. preemption: ..."
 WITH p, events, cond, said,
-     trim(split(split(said, ' are available: ')[-1], '. preemption:')[0]) AS why_nodes,
+     trim(split(coalesce(split(said, ' are available: ')[1], said), '. preemption:')[0]) AS why_nodes,
      CASE WHEN said CONTAINS ' nodes are available' THEN split(split(said, ' nodes are available')[0], '/')[-1]
           ELSE null END AS nodes
 WITH p, events, cond, said, why_nodes, nodes,
@@ -91,7 +93,8 @@ RETURN
     CASE WHEN size(pending) > 1 THEN ' (' + size(pending) + ' pods of ' + w.kind + ' ' + w.name + ' Pending)'
          ELSE '' END AS summary,
   'Pod ' + p.namespace + '/' + p.name + ' has been Pending since ' + toString(p.created_at) + '. ' +
-    CASE WHEN first.nodes IS NULL THEN '' ELSE 'None of the ' + first.nodes + ' nodes fit: ' + first.why_nodes + '. ' END +
+    CASE WHEN first.nodes IS NULL THEN '' ELSE 'None of the ' + first.nodes + ' nodes fit: ' +
+      CASE WHEN first.why_nodes ENDS WITH '.' THEN first.why_nodes ELSE first.why_nodes + '.' END + ' ' END +
     'The scheduler: ' + first.said AS details,
   [x IN pending | {kind: 'Pod', name: x.p.name, at: x.p.created_at,
     text: 'Pending, not scheduled: ' + coalesce(x.cond.message, x.said)}] +

@@ -3,7 +3,7 @@
 // severity: medium
 // confidence: 0.88
 // tags: [pod, probe]
-// explains: [crashloop, rollout_stuck]
+// explains: [crashloop, rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   A failing readiness probe keeps the pod out of its Services' endpoints (it gets no traffic and a
 //   rollout or `helm --wait` does not finish); a failing liveness probe makes the kubelet kill and

@@ -3,7 +3,7 @@
 // severity: high
 // confidence: 0.75
 // tags: [deployment, rollout]
-// explains: []
+// explains: [wait_timeout, partial_deployment]
 // impact: >-
 //   The Deployment's new ReplicaSet did not become available within progressDeadlineSeconds: the
 //   rollout stopped half way, old and new pods may serve side by side, and `helm --wait` on it fails.

@@ -35,7 +35,7 @@ SCHEMA_VERSION = 1
 PARTITIONS = 6
 # The dead-letter topic is read by people, not by a group that scales out.
 DEADLETTER_PARTITIONS = 1
-ADMIN_TIMEOUT = 15.0
+ADMIN_TIMEOUT = 10.0
 # Room for a dead letter of the largest source message (base64 and its envelope); see producer.py.
 TOPIC_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 

@@ -693,7 +693,7 @@ def partial_deployment_webhook() -> tuple[Story, Expected]:
     return st, {"description": "a webhook refused the chart's custom resource; the rest of the install runs",
                 "expected": "partial_deployment", "now": at(T0, 600), "release": "prod/kubecf",
                 "evidence": ["BOSHDeployment/prod/kubecf", "missing", "Deployment/prod/kubecf"],
-                "resolution": ["helm -n prod status kubecf"]}
+                "resolution": ["helm status kubecf -n prod"]}
 
 
 @scenario
@@ -806,9 +806,10 @@ def wait_timeout_crashloop() -> tuple[Story, Expected]:
             st.add(pod, at(T0, 250))
 
     st = wait_story('Upgrade "api" failed: context deadline exceeded', pods)
-    return st, {"description": "--wait timed out because the new pods crash-loop (helm >= 3.12 wording)",
-                "expected": "wait_timeout", "now": at(T0, 600), "release": "prod/api",
-                "evidence": ["api-5f6g7h-ee555", "CrashLoopBackOff", "exit code 1"]}
+    return st, {"description": "--wait timed out because the new pods crash-loop (helm >= 3.12 wording): the "
+                               "crash loop is the root cause, the timeout its consequence",
+                "expected": "crashloop", "now": at(T0, 600), "release": "prod/api",
+                "evidence": ["api-5f6g7h-ee555"], "consequences": ["wait_timeout", "partial_deployment"]}
 
 
 # --- crd_mismatch ---------------------------------------------------------------------------------

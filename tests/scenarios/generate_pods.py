@@ -24,8 +24,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests import factories as f  # noqa: E402
-from tests.scenarios import suite  # noqa: E402
 from tests.scenarios import builders_pods as b  # noqa: E402
+from tests.scenarios import suite  # noqa: E402
 
 Obj = dict[str, Any]
 Expected = dict[str, Any]
@@ -64,7 +64,8 @@ def app(st: Story, name: str = "api", namespace: str = NS, *, helm: bool = True,
     """A Deployment (managed by Helm release `name` revision 2 when ``helm``), its ReplicaSet and node."""
     if helm:
         for secret in b.helm_revisions(name, namespace, latest_status=release_status,
-                                       latest_description=release_description, latest_at="2026-11-20T09:58:00Z"):
+                                       latest_description=release_description, latest_at="2026-11-20T09:58:00Z",
+                                       kinds=(("apps/v1", "Deployment", name),)):
             st.add(secret, "2026-11-20T09:58:01Z")
     deploy = b.deployment(name, namespace, release=name if helm else None, replicas=replicas, ready=ready,
                           containers=containers, created="2026-11-19T09:00:00Z", progressing=progressing,
@@ -116,6 +117,27 @@ def crashloop() -> tuple[Lines, Expected]:
         "evidence": ["api-5f6d8c-k2x9p", "CrashLoopBackOff", "exit code 1", "connection refused"],
         "resolution": ["kubectl -n prod logs api-5f6d8c-k2x9p -c main --previous", "helm rollback api 1 -n prod"],
         "roots": 1}
+
+
+@scenario
+def crashloop_wait_timeout() -> tuple[Lines, Expected]:
+    st = Story()
+    nodes(st, 1)
+    main = b.container(image="registry.example/api:2.1")
+    deploy, rs = app(st, containers=[main], replicas=1, release_status="failed",
+                     release_description=b.wait_failed("api"))
+    pod = b.pod("api-5f6d8c-w4i7t", owner_obj=rs, labels={"app": "api"}, ready=False, containers=[main],
+                created=at(0, 5),
+                statuses=[b.status(main, b.waiting("CrashLoopBackOff", "back-off 2m40s restarting failed container"),
+                                   last=b.terminated("Error", 1, at(4), at(4, 2),
+                                                     "Error: required key DATABASE_URL missing value"), restarts=5)])
+    st.add(pod, at(4, 3))
+    st.add(backoff_event(pod, 17), at(9, 30))
+    return st.lines, {
+        "description": "`helm upgrade --wait` timed out (context deadline exceeded) because the new pod crash-loops",
+        "expected": "crashloop", "now": NOW, "release": "prod/api", "consequences": ["wait_timeout"],
+        "evidence": ["api-5f6d8c-w4i7t", "exit code 1", "DATABASE_URL"],
+        "resolution": ["helm rollback api 1 -n prod"], "roots": 1}
 
 
 @scenario
@@ -356,6 +378,23 @@ def pod_unschedulable() -> tuple[Lines, Expected]:
         "expected": "pod_unschedulable", "now": NOW, "release": "prod/api", "subject": "Deployment/prod/api",
         "evidence": ["api-5f6d8c-c4v5b", "Insufficient memory", "0/3 nodes are available"],
         "resolution": ["kubectl -n prod set resources deployment/api --requests=memory=<less>"]}
+
+
+@scenario
+def pod_unschedulable_wait_timeout() -> tuple[Lines, Expected]:
+    st = Story()
+    nodes(st)
+    main = b.container(cpu_request="8")
+    deploy, rs = app(st, containers=[main], replicas=1, release_status="failed",
+                     release_description='Upgrade "api" failed: timed out waiting for the condition')
+    pending_pod(st, rs, "api-5f6d8c-v8b9n", main=main,
+                message="0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: "
+                        "3 No preemption victims found for incoming pod.")
+    return st.lines, {
+        "description": "`helm upgrade --wait` timed out (helm < 3.12 wording): the new pod asks for 8 cpus",
+        "expected": "pod_unschedulable", "now": NOW, "release": "prod/api", "consequences": ["wait_timeout"],
+        "evidence": ["api-5f6d8c-v8b9n", "Insufficient cpu"],
+        "resolution": ["kubectl -n prod set resources deployment/api --requests=cpu=<less>"], "roots": 1}
 
 
 @scenario

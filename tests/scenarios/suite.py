@@ -114,10 +114,15 @@ def wipe(driver: neo4j.Driver, database: str | None = None) -> None:
         session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
 
 
-def replay(driver: neo4j.Driver, cfg: Config, scenario: Scenario) -> list[str]:
-    """Wipe the graph and write the scenario's input; returns every input problem and rejection."""
-    wipe(driver, cfg.neo4j_database)
+def prepare(driver: neo4j.Driver, cfg: Config) -> None:
+    """Constraints and indexes, once per run: a wipe keeps them."""
     apply_schema(driver, cfg.neo4j_database)
+
+
+def replay(driver: neo4j.Driver, cfg: Config, scenario: Scenario) -> list[str]:
+    """Wipe the graph and write the scenario's input (call ``prepare`` once before); returns every
+    input problem and rejection."""
+    wipe(driver, cfg.neo4j_database)
     read, problems = observations(scenario)
     stats = Neo4jWriter(driver, batch_size=cfg.batch_size, database=cfg.neo4j_database).write(read)
     return problems + [f"{origin}: {reason}" for origin, reason in stats.rejected]
