@@ -138,6 +138,18 @@ class Tracer:
         kernel = int(self._bpf[b"lost"].sum(0).value) if self._bpf is not None else 0
         return kernel + self._perf_lost + self._backlog_lost
 
+    def program_stats(self) -> dict[str, tuple[int, int]]:
+        """``{program: (runs, nanoseconds)}`` spent in each attached BPF program, from the kernel's
+        own accounting (counted only while /proc/sys/kernel/bpf_stats_enabled is 1)."""
+        stats: dict[str, tuple[int, int]] = {}
+        for name, function in (self._bpf.funcs.items() if self._bpf is not None else ()):
+            fields = dict(line.split(":", 1) for line in
+                          open(f"/proc/self/fdinfo/{function.fd}", encoding="ascii").read().splitlines()
+                          if ":" in line)
+            label = name.decode() if isinstance(name, bytes) else str(name)
+            stats[label] = (int(fields.get("run_cnt", 0)), int(fields.get("run_time_ns", 0)))
+        return stats
+
     def _assemble(self) -> list[Emitted]:
         ready: list[Emitted] = []
         while self._raw:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from kg_builder import helm_release
+from kg_builder import helm_release, webhook_context
 from kg_builder import k8s_statements as st
 from kg_builder.keys import hook_key, release_key, resource_ref, revision_key
 from kg_builder.statements import Emitted
@@ -393,6 +393,7 @@ def _release_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emi
     yield st.REVISION_LINKS, {"key": key, "release_key": rel_key,
                               "prev_key": revision_key(release.namespace, release.name, release.version - 1),
                               "next_key": revision_key(release.namespace, release.name, release.version + 1)}
+    yield webhook_context.REVISION_FROM_SYNC, {"key": key, "release_key": rel_key}
     for item in release.manifest:
         yield st.DECLARES, {"revision_key": key, "rv": rv, "ref": resource_ref(item.kind, item.namespace, item.name),
                             "kind": item.kind, "namespace": item.namespace, "name": item.name,

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 
@@ -234,3 +238,22 @@ def test_the_real_server_answers_over_http(neo4j_config, graph, tmp_path):
             raise AssertionError("expected 404")
         except urllib.error.HTTPError as exc:
             assert exc.code == 404 and "no release prod/none" in json.load(exc)["error"]
+
+
+def run_serve(cfg, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kgrca.cli", "serve", *args], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, **cfg.environ(), **env})
+
+
+def test_serve_stops_with_one_line_on_a_port_in_use_or_a_bad_report_schedule(neo4j_config):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_serve(neo4j_config, "--port", str(port))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (f"kgrca: port {port} on 127.0.0.1 is in use: stop what listens there or "
+                                     "choose another with --port / KGRCA_HTTP_PORT")
+    result = run_serve(neo4j_config, "--port", str(free_port()), KGRCA_REPORT_SCHEDULE="every day")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("kgrca: report_schedule='every day': expected a cron")

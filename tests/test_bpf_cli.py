@@ -64,7 +64,7 @@ def stop_trace(proc: subprocess.Popen) -> tuple[str, str]:
     return out, err
 
 
-def test_stdout_sink_prints_observation_lines_ingest_reads_back(tmp_path):
+def test_stdout_sink_prints_observation_lines(tmp_path):
     helm = fake_helm(tmp_path / "bin")
     trace = start_trace("--sink", "stdout")
     try:
@@ -81,6 +81,30 @@ def test_stdout_sink_prints_observation_lines_ingest_reads_back(tmp_path):
     assert op.payload["exit_code"] == 1 and op.payload["status"] == "failed"
     assert "timed out waiting for the condition" in op.payload["stderr"]
     assert "events lost" in err.splitlines()[-1] and " 0 events lost" in err
+
+
+@pytest.mark.neo4j
+def test_stdout_lines_load_with_kgrca_ingest(tmp_path, neo4j_config, neo4j_driver):
+    helm = fake_helm(tmp_path / "bin")
+    trace = start_trace("--sink", "stdout")
+    try:
+        subprocess.run([str(helm), "install", "shop", "./chart", "-n", "web"], env={**os.environ, "FAKE_EXIT": "1"})
+        time.sleep(0.5)
+    finally:
+        out, _ = stop_trace(trace)
+    lines = tmp_path / "trace.jsonl"
+    lines.write_text(out)
+    env = {**os.environ, "KGRCA_NEO4J_URI": neo4j_config.neo4j_uri, "KGRCA_NEO4J_USER": neo4j_config.neo4j_user,
+           "KGRCA_NEO4J_PASSWORD": neo4j_config.neo4j_password}
+    loaded = subprocess.run([*KGRCA, "ingest", "--quiet", str(lines)], cwd=ROOT, capture_output=True, text=True,
+                            env=env)
+    assert loaded.returncode == 0, loaded.stderr
+    with neo4j_driver.session() as session:
+        row = session.run("""MATCH (op:HelmOperation {binary: $binary})-[:TARGETS]->(r:Release)
+                             RETURN op.status AS status, op.stderr AS stderr, r.key AS key""",
+                          binary=str(helm)).single()
+    assert (row["status"], row["key"]) == ("failed", "web/shop")
+    assert "timed out waiting for the condition" in row["stderr"]
 
 
 @pytest.mark.neo4j
@@ -108,13 +132,40 @@ def test_hidden_ebpf_flag_prints_the_program_for_the_settings():
     assert out.stdout.strip() == generate(ProgramOptions(names=("helm",), buffer_pages=pages)).strip()
 
 
-def test_kafka_sink_says_it_is_not_available_yet():
-    if (ROOT / "kgrca" / "bus").exists():
-        pytest.skip("kgrca.bus exists now: the Kafka sink is tested with it")
-    out = subprocess.run([*KGRCA, "trace", "--sink", "kafka"], cwd=ROOT, capture_output=True, text=True)
-    assert out.returncode == 1
-    assert out.stderr.strip().splitlines() == [
-        "kgrca: --sink kafka is not available yet (kgrca.bus is not built): use --sink neo4j or --sink stdout"]
+@pytest.mark.kafka
+def test_kafka_sink_publishes_to_the_processes_topic(tmp_path, kafka_config, kafka_topic_prefix):
+    from confluent_kafka import Consumer
+
+    from kgrca.bus import ensure_topics, topics_for
+    from kgrca.bus.messages import decode
+
+    cfg = kafka_config.replace(kafka_topic_prefix=kafka_topic_prefix)
+    ensure_topics(cfg)
+    helm = fake_helm(tmp_path / "bin")
+    trace = start_trace("--sink", "kafka", env={"KGRCA_KAFKA_BOOTSTRAP": cfg.kafka_bootstrap,
+                                                 "KGRCA_KAFKA_TOPIC_PREFIX": kafka_topic_prefix})
+    try:
+        assert subprocess.run([str(helm), "uninstall", "api", "-n", "prod"]).returncode == 0
+        time.sleep(0.5)
+    finally:
+        stop_trace(trace)
+    consumer = Consumer({"bootstrap.servers": cfg.kafka_bootstrap, "group.id": kafka_topic_prefix,
+                         "auto.offset.reset": "earliest"})
+    consumer.subscribe([topics_for(cfg).processes])
+    found = []
+    deadline = time.monotonic() + 30
+    try:
+        while not found and time.monotonic() < deadline:
+            message = consumer.poll(1.0)
+            if message is not None and not message.error():
+                observation = decode(message.value())
+                if observation.payload.get("binary") == str(helm):
+                    found.append(observation)
+    finally:
+        consumer.close()
+    [observation] = found
+    assert (observation.kind, observation.action) == ("helm_process", "EXITED")
+    assert (observation.payload["command"], observation.payload["release"]) == ("uninstall", "api")
 
 
 # --- where eBPF cannot run: one line, exit 3 ------------------------------------------------------

@@ -25,7 +25,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from kgrca import graphdb, servers
 from kgrca.config import Config, load_config
 from kgrca.contracts import KgrcaError
-from kgrca.servers import control, fetch
+from kgrca.servers import cds, control, fetch
 
 LOCAL_NEO4J = not os.environ.get("KGRCA_NEO4J_URI")
 LOCAL_KAFKA = not os.environ.get("KGRCA_KAFKA_BOOTSTRAP")
@@ -270,6 +270,19 @@ def test_a_half_fetched_cache_is_fetched_again(tmp_path: Path) -> None:
         assert "kafka/Kafka.class" in archive.namelist()
 
 
+def test_a_class_archive_is_kept_only_from_a_clean_stop(tmp_path: Path) -> None:
+    archive = tmp_path / "cds" / "java-test.jsa"
+    home = tmp_path / "data" / "neo4j"
+    assert "-XX:ArchiveClassesAtExit=" in " ".join(cds.flags(archive, home))  # no archive yet: make one
+    cds.pending(archive, home).write_bytes(b"half written")
+    cds.settle(archive, home, clean=False)  # the JVM was killed while writing
+    assert not archive.exists() and not cds.pending(archive, home).exists()
+    cds.pending(archive, home).write_bytes(b"archive")
+    cds.settle(archive, home, clean=True)
+    assert archive.read_bytes() == b"archive"
+    assert cds.flags(archive, home)[-1] == f"-XX:SharedArchiveFile={archive}"
+
+
 @pytest.mark.neo4j
 def test_neo4j_down_then_up_keeps_data(throwaway: Config) -> None:
     servers.ensure_up(throwaway, "neo4j")
@@ -281,8 +294,14 @@ def test_neo4j_down_then_up_keeps_data(throwaway: Config) -> None:
     assert down.returncode == 0 and "neo4j: stopped" in down.stdout, down.stderr
     assert not servers.status(throwaway, "neo4j")["running"]
 
+    neo4j = servers.SERVERS["neo4j"]
+    archive = cds.archive_path(neo4j.install_path(throwaway))
+    assert archive.is_file(), "a clean stop leaves the class archive that later starts map"
+
     up = run_cli("servers", "up", "neo4j", env=cli_env(throwaway, KGRCA_NEO4J_PASSWORD=throwaway.neo4j_password))
     assert up.returncode == 0, up.stderr
+    pid = servers.status(throwaway, "neo4j")["pid"]
+    assert f"-XX:SharedArchiveFile={archive}" in Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
     with graphdb.driver_for(throwaway.replace(neo4j_uri=f"bolt://127.0.0.1:{throwaway.neo4j_bolt_port}")) as d:
         records, _, _ = d.execute_query("MATCH (k:Kept) RETURN k.marker AS marker")
     assert [r["marker"] for r in records] == [marker]

@@ -219,6 +219,34 @@ def test_diagnosis_cites_commit_pull_request_sync_and_open_incident(client, driv
     assert "incidents" not in context  # a resolved incident is no longer cited
 
 
+def test_argocd_app_from_a_helm_repository_renders_its_release_without_a_commit(client, driver):
+    application = json.loads(payload("argocd_application.json"))
+    chart_source = {"repoURL": "https://charts.example.com", "chart": "api", "targetRevision": "1.2.3",
+                    "helm": {"releaseName": "api-prod"}}
+    application["spec"]["source"] = chart_source
+    application["status"]["operationState"]["syncResult"].update(revision="1.2.3", source=chart_source)
+    assert argocd(client, argocd_body(application)).status_code == 202
+    row = driver.execute_query("""MATCH (app:ArgoApp {key: 'argocd/api'})-[:RENDERS]->(rel:Release)
+                                  RETURN rel.key AS release, app.chart AS chart,
+                                         COUNT { (app)-[:SYNCED]->() } AS syncs""").records[0]
+    assert (row["release"], row["chart"], row["syncs"]) == ("prod/api-prod", "api", 0)  # 1.2.3 is no commit
+
+
+def test_jira_names_come_from_description_documents_labels_and_custom_fields(client, driver):
+    Neo4jWriter(driver).write(failed_upgrade() + healthy_and_pending())
+    issue = json.loads(payload("jira_issue_created.json"))
+    fields = issue["issue"]["fields"]
+    fields.update(summary="checkout is down", labels=["web"], customfield_10050=[{"value": "staging/api"}],
+                  description={"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [
+                      {"type": "text", "text": "pod "}, {"type": "text", "text": "api-migrate-abcde"}]}]})
+    assert jira(client, json.dumps(issue).encode()).status_code == 202
+    row = driver.execute_query("""MATCH (j:JiraIssue {key: 'PROD-123'})
+                                  RETURN [(j)-[:CONCERNS]->(r:Release) | r.key] AS releases,
+                                         [(j)-[:CONCERNS]->(o:Object) | o.name] AS objects""").records[0]
+    assert sorted(row["releases"]) == ["prod/web", "staging/api"]  # the label and the custom field
+    assert row["objects"] == ["api-migrate-abcde"]  # from the Atlassian Document description
+
+
 def test_jira_accepts_its_signature_the_query_secret_and_a_bearer_header(client, driver):
     body = payload("jira_issue_created.json")
     assert jira(client, body, "", **{"X-Hub-Signature": auth.hmac_sha256(JIRA_SECRET, body)}).status_code == 202

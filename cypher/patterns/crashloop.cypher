@@ -48,7 +48,7 @@ OPTIONAL MATCH (p)-[:OWNED_BY*0..3]->(:Object)<-[:MANAGES]-(rel:Release)
 WITH p, container, restarts, backoff, last, why, coalesce(o2, o1, p) AS w, collect(DISTINCT rel)[0] AS rel
 WHERE $release_key IS NULL OR rel.key = $release_key
 OPTIONAL MATCH (e:Event)-[:ABOUT]->(p)
-WHERE e.reason IN ['BackOff', 'Failed', 'Killing', 'Unhealthy'] AND e.type = 'Warning'
+WHERE e.reason IN ['BackOff', 'Failed', 'Killing', 'Unhealthy'] AND (e.type = 'Warning' OR e.reason = 'Killing')
   AND NOT e.message STARTS WITH 'Back-off pulling'
 WITH p, container, restarts, backoff, last, why, w, rel, e ORDER BY e.last_seen
 WITH p, container, restarts, backoff, last, why, w, rel, collect(e) AS events

@@ -16,8 +16,8 @@
 :param release_key => null;
 
 // Pods the kubelet evicted: phase Failed with reason Evicted, and the node they ran on.
-MATCH (p:Pod {phase: 'Failed'})
-WHERE p.reason = 'Evicted' AND p.deleted_at IS NULL
+MATCH (p:Pod {phase: 'Failed', reason: 'Evicted'})
+WHERE p.deleted_at IS NULL
 OPTIONAL MATCH (p)-[:SCHEDULED_ON]->(:Resource)<-[:INSTANCE_OF]-(n:Node)
 WITH p, collect(n)[0] AS n
 OPTIONAL MATCH (e:Event)-[:ABOUT]->(p)

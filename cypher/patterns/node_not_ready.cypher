@@ -17,8 +17,8 @@
 
 // Nodes whose Ready condition is False or Unknown now, with their newest Ready condition and the live
 // pods bound to them; one finding per node and Helm release of those pods (or none).
-MATCH (n:Node)
-WHERE n.ready = false AND n.deleted_at IS NULL AND coalesce(n.placeholder, false) = false
+MATCH (n:Node {ready: false})
+WHERE n.deleted_at IS NULL AND coalesce(n.placeholder, false) = false
 OPTIONAL MATCH (n)-[:HAD_CONDITION]->(c:Condition {type: 'Ready'})
 WITH n, c ORDER BY c.at DESC
 WITH n, collect(c)[0] AS c

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -56,12 +57,15 @@ class State:
     owns_driver: bool = False
     detector: Detector | None = None
     _sink: GraphWriter | None = None
+    _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
     def sink(self) -> GraphWriter:
-        # Made on first use: a Kafka producer must be created in the worker process, after gunicorn forks.
-        if self._sink is None:
-            self._sink = self.sink_factory()
-        return self._sink
+        # Made on first use: a Kafka producer must be created in the worker process, after gunicorn forks;
+        # the lock keeps a worker's threads from making one each.
+        with self._lock:
+            if self._sink is None:
+                self._sink = self.sink_factory()
+            return self._sink
 
 
 def make_driver(cfg: Config) -> neo4j.Driver:

@@ -157,15 +157,14 @@ class Builder:
         for message in records:
             per_topic[message.topic()] += 1
             try:
-                observation = messages.decode(message.value())
+                # The coordinates make the origin unique in the batch, so a refusal maps back to its message.
+                observation = messages.decode(
+                    message.value(), f"{message.topic()}/{message.partition()}/{message.offset()}")
             except PermanentError as exc:
                 dead.append((message, str(exc), "parse"))
                 continue
-            # The coordinates make the origin unique in the batch, so a refusal maps back to its message.
-            origin = f"{observation.origin or observation.kind}@{message.topic()}/{message.partition()}/" \
-                     f"{message.offset()}"
-            observations.append(dataclasses.replace(observation, origin=origin))
-            by_origin[origin] = message
+            observations.append(observation)
+            by_origin[observation.origin] = message
         for topic, count in per_topic.items():
             self.metrics.messages.labels(topic).inc(count)
         stats = self._retrying(lambda: self._writer.write(observations), stop, neo4j=True) \
@@ -182,11 +181,10 @@ class Builder:
         elapsed = time.monotonic() - began
         self.metrics.batch_seconds.observe(elapsed)
         self.metrics.observations.inc(stats.observations - len(stats.rejected))
-        now_ms = time.time() * 1000
-        for message in records:
-            kind, stamp = message.timestamp()
-            if kind != 0 and stamp > 0:  # 0: TIMESTAMP_NOT_AVAILABLE
-                self.metrics.end_to_end_seconds.observe(max(0.0, (now_ms - stamp) / 1000))
+        # One reading per batch, its oldest message: the latency a batch's last-in-line waited.
+        stamps = [stamp for kind, stamp in (m.timestamp() for m in records) if kind != 0 and stamp > 0]
+        if stamps:
+            self.metrics.end_to_end_seconds.observe(max(0.0, time.time() - min(stamps) / 1000))
         self.totals.batches += 1
         self.totals.last_commit_at = time.monotonic()
         self.totals.messages += len(records)
@@ -325,6 +323,12 @@ class Builder:
     def _drained(self) -> bool:
         if not self._assigned:
             return False
+        # The watermarks fetch responses bring are enough to say "not yet" without asking the broker.
+        for topic, partition in self._assigned:
+            marks = self._consumer.get_watermark_offsets(TopicPartition(topic, partition), cached=True)
+            done = self._committed.get((topic, partition))
+            if marks and done is not None and marks[1] > done:
+                return False
         try:
             positions = self._positions()
         except KafkaException as exc:

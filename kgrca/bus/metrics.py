@@ -26,7 +26,7 @@ class BuildMetrics:
                                        "time from a batch consumed to its offsets committed",
                                        buckets=LATENCY_BUCKETS, registry=r)
         self.end_to_end_seconds = Histogram("kgrca_build_end_to_end_seconds",
-                                            "time from a message's producer timestamp to its batch committed",
+                                            "per batch: from its oldest message's producer timestamp to its commit",
                                             buckets=LATENCY_BUCKETS, registry=r)
         self.neo4j_retries = Counter("kgrca_build_neo4j_retries",
                                      "batch writes retried because Neo4j was unavailable", registry=r)

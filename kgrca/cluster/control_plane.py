@@ -163,7 +163,8 @@ def _last_log_line(layout: Layout, name: str) -> str:
 
 
 def _prepare(cfg: Config, layout: Layout) -> dict[str, Path]:
-    binaries = build.ensure_built(cfg)
+    # helm is not needed to run the cluster: `cluster.helm_binary()` builds it when first asked for.
+    binaries = build.ensure_built(cfg, tuple(dict.fromkeys([c.binary for c in COMPONENTS] + ["kubectl"])))
     for folder in (layout.root, layout.run, layout.logs, layout.config, layout.etcd_data):
         folder.mkdir(parents=True, exist_ok=True)
     layout.etcd_data.chmod(0o700)
@@ -214,6 +215,17 @@ def kubectl(cfg: Config, *args: str, stdin: str | None = None, timeout: float = 
         message = (result.stderr.strip() or result.stdout.strip() or "no output").splitlines()[-1]
         raise KgrcaError(f"kubectl {' '.join(args[:3])} failed: {message}")
     return result.stdout
+
+
+def _release_node_leases(cfg: Config, layout: Layout, binary: Path) -> None:
+    """Before a new kwok starts, delete the node Leases an earlier kwok held.
+
+    Each kwok process renews leases under its own identity and leaves a node alone while another holder's
+    lease is unexpired, so a restarted kwok would otherwise sit idle for the lease duration.
+    """
+    if processes.running_pid(layout.pid_file("kwok"), binary) is not None:
+        return
+    kubectl(cfg, "delete", "lease", "-n", "kube-node-lease", "--ignore-not-found", *NODES)
 
 
 def _node_manifest(name: str) -> dict[str, object]:
@@ -286,6 +298,8 @@ def up(cfg: Config, say: Say) -> Path:
     layout = Layout.of(cfg)
     binaries = _prepare(cfg, layout)
     for component in COMPONENTS:
+        if component.name == "kwok":
+            _release_node_leases(cfg, layout, binaries["kwok"])
         _start_component(layout, component, binaries[component.binary], say)
     _ensure_nodes(cfg, say)
     _smoke_pod(cfg, say)

@@ -306,7 +306,7 @@ def _crash_stages(fault: str, reason: str, code: int) -> list[dict[str, Any]]:
         restarts=f"{{{{ add 1 {_OLD_RESTARTS} }}}}", last_state=_terminated(reason, code)), phase="Running")
     restarted = _status(_conditions(ready=True), _containers(
         _RUNNING_STATE, ready=True, started=True, restarts=f"{{{{ {_OLD_RESTARTS} }}}}",
-        last_state=("  lastState:\n{{ with $old.lastState }}{{ toYaml . | indent 4 }}{{ end }}")),
+        last_state="  lastState:{{ with $old.lastState }}{{ YAML . 2 }}{{ end }}"),
         phase="Running")
     running = _jq(".status.containerStatuses.[0].state.running", "Exists")
     return [
@@ -318,7 +318,8 @@ def _crash_stages(fault: str, reason: str, code: int) -> list[dict[str, Any]]:
                 _patch(crashed)], delay_ms=1500),
         _stage(f"fault-{fault}-restart",
                [_ALIVE, _RUNNING, _waiting("CrashLoopBackOff"), _fault(fault),
-                _cel(f"self.status.containerStatuses[0].restartCount < {MAX_RESTARTS}")],
+                # jq, not CEL: kwok's CEL types do not resolve ContainerStatus fields.
+                _jq(f"(.status.containerStatuses[0].restartCount // 0) < {MAX_RESTARTS}", "In", "true")],
                [_PULLED, _CREATED, _STARTED, _patch(restarted)], delay_ms=3000),
     ]
 

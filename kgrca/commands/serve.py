@@ -15,14 +15,17 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.config import KNOWN_SETTINGS
 
 from kg_builder.writer import apply_schema
 from kgrca.config import Config
 from kgrca.contracts import KgrcaError
 from kgrca.graphdb import driver_for
+from kgrca.reports.schedule import scheduler_for
 from webhooks.sinks import SINKS, make_sink
 
 log = logging.getLogger(__name__)
+KNOWN = {setting.name for setting in KNOWN_SETTINGS}
 
 EXAMPLES = """\
 examples:
@@ -52,8 +55,9 @@ class BackgroundService(Protocol):
 
 
 # Builders of the background services started with the server: each takes the settings and returns a
-# service, or None when it is not configured (e.g. no report_schedule). Add yours here.
-BACKGROUND_SERVICES: list[Callable[[Config], BackgroundService | None]] = []
+# service, or None when it is not configured (no report_schedule). They are built before the server binds,
+# so a bad setting stops `kgrca serve` with its one line; they start once the server is ready.
+BACKGROUND_SERVICES: list[Callable[[Config], BackgroundService | None]] = [scheduler_for]
 
 
 def register(sub: argparse._SubParsersAction, summary: str) -> None:
@@ -98,16 +102,12 @@ def check_port(host: str, port: int) -> None:
             raise KgrcaError(f"cannot listen on {host}:{port}: {exc.strerror}; set --host / KGRCA_HTTP_HOST") from None
 
 
-def gunicorn_options(cfg: Config, host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
-    services: list[BackgroundService] = []
-
+def gunicorn_options(cfg: Config, host: str, port: int, workers: int, threads: int,
+                     services: list[BackgroundService]) -> dict[str, Any]:
     def when_ready(_server: Any) -> None:
-        for build in BACKGROUND_SERVICES:
-            service = build(cfg)
-            if service is not None:
-                service.start()
-                services.append(service)
-                log.info("started %s", service.name)
+        for service in services:
+            service.start()
+            log.info("started %s", service.name)
 
     def on_exit(_server: Any) -> None:
         for service in reversed(services):
@@ -120,7 +120,9 @@ def gunicorn_options(cfg: Config, host: str, port: int, workers: int, threads: i
             "threads": threads, "worker_class": "gthread" if threads > 1 else "sync", "timeout": 120,
             "graceful_timeout": 20, "accesslog": "-", "errorlog": "-",
             "access_log_format": ACCESS_LOG_FORMAT, "loglevel": cfg.log_level.lower(),
-            "proc_name": "kgrca-serve", "when_ready": when_ready, "on_exit": on_exit}
+            "proc_name": "kgrca-serve", "when_ready": when_ready, "on_exit": on_exit,
+            # gunicorn's control socket is one path in $HOME for every server: two servers would fight over it
+            **({"control_socket_disable": True} if "control_socket_disable" in KNOWN else {})}
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
@@ -138,6 +140,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if args.sink == "kafka":
         make_sink("kafka", cfg).close()  # proves the broker answers before accepting deliveries
     sink = args.sink
+    services = [service for build in BACKGROUND_SERVICES if (service := build(cfg)) is not None]
 
     def app() -> Any:
         from kgrca.api.app import create_app  # built in each worker, after the fork
@@ -146,5 +149,5 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
 
     log.info("serving on http://%s:%d (%d workers x %d threads, sink %s)", host, port, args.workers,
              args.threads, sink)
-    Server(app, gunicorn_options(cfg, host, port, args.workers, args.threads)).run()
+    Server(app, gunicorn_options(cfg, host, port, args.workers, args.threads, services)).run()
     return 0

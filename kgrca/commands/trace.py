@@ -90,8 +90,8 @@ class Neo4jSink:
 
 
 def kafka_sink(cfg: Config) -> Sink:
-    """Kafka comes from ``kgrca.bus`` (another part of kgrca): ``kgrca.bus.producer(cfg)`` must return
-    an object with ``send(list[Observation])`` and ``close()``."""
+    """Kafka comes from ``kgrca.bus``: ``producer(cfg)`` returns a ``send``/``close`` publisher to the
+    processes topic. Imported only when asked, so tracing needs no Kafka client otherwise."""
     try:
         bus = importlib.import_module("kgrca.bus")
     except ModuleNotFoundError:

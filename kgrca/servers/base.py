@@ -9,6 +9,7 @@ import abc
 from pathlib import Path
 
 from kgrca.config import Config
+from kgrca.servers import fetch
 
 
 class NotReady(Exception):
@@ -61,6 +62,10 @@ class LocalServer(abc.ABC):
     @abc.abstractmethod
     def command(self, cfg: Config, install: Path) -> list[str]:
         """The JVM command line. It must contain ``str(self.home(cfg))`` (identifies the process)."""
+
+    def install_path(self, cfg: Config) -> Path:
+        """The folder ``install`` fills (whether or not it is filled yet)."""
+        return fetch.install_dir(cfg, self.name, self.version())
 
     @abc.abstractmethod
     def probe(self, cfg: Config, timeout: float) -> None:

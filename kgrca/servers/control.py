@@ -9,7 +9,7 @@ from typing import Any
 
 from kgrca.config import Config
 from kgrca.contracts import KgrcaError
-from kgrca.servers import ports, process, tools
+from kgrca.servers import cds, ports, process, tools
 from kgrca.servers.base import LocalServer, NotReady
 from kgrca.servers.locks import locked
 
@@ -37,8 +37,10 @@ def up(server: LocalServer, cfg: Config) -> Started:
         fetched = not server.is_installed(cfg)
         install = server.install(cfg)
         server.prepare(cfg, install)
-        pid = process.start(server.command(cfg, install), server.log_file(cfg), cwd=home,
-                            pid_file=server.pid_file(cfg), env=_jvm_env())
+        command = server.command(cfg, install)
+        command[1:1] = cds.flags(cds.archive_path(install), home)  # right after the java executable
+        pid = process.start(command, server.log_file(cfg), cwd=home, pid_file=server.pid_file(cfg),
+                            env=_jvm_env())
         _wait_ready(server, cfg, pid)
         return Started(pid, time.monotonic() - began, already=False, fetched=fetched)
 
@@ -51,7 +53,8 @@ def down(server: LocalServer, cfg: Config) -> int | None:
     with locked(home / ".lock"):
         pid = process.running_pid(server.pid_file(cfg), str(home))
         if pid is not None:
-            process.stop(pid, server.stop_grace)
+            clean = process.stop(pid, server.stop_grace)
+            cds.settle(cds.archive_path(server.install_path(cfg)), home, clean)
         server.pid_file(cfg).unlink(missing_ok=True)
         return pid
 

@@ -50,7 +50,7 @@ _rdkafka_log = logging.getLogger("kgrca.servers.kafka.client")
 class KafkaServer(LocalServer):
     name = "kafka"
     title = "Kafka"
-    stop_grace = 60.0
+    stop_grace = 120.0  # includes writing the class archive at the first stop
     start_timeout = 180.0
 
     def version(self) -> str:

@@ -29,6 +29,15 @@ def java() -> str:
     return path
 
 
+@functools.cache
+def java_build() -> str:
+    """The exact build of ``java()`` ('17.0.15+6-Debian-1deb12u1'), safe in a file name."""
+    out = subprocess.run([java(), "-version"], capture_output=True, text=True, timeout=30)
+    match = re.search(r"\(build ([^)]+)\)", out.stderr + out.stdout)
+    build = match.group(1) if match else f"{java_major(java())}-unknown"
+    return re.sub(r"[^A-Za-z0-9.+_-]", "_", build)
+
+
 def java_major(path: str) -> int:
     try:
         out = subprocess.run([path, "-version"], capture_output=True, text=True, timeout=30)

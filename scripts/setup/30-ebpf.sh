@@ -2,7 +2,8 @@
 # Make `kgrca trace` runnable on this machine: tracefs, BCC, kernel headers, BCC importable.
 #
 # Idempotent: every step checks first and does nothing when it is already done, so running it
-# twice is cheap. Needs root (apt-get, mount, /lib/modules). Steps:
+# twice is cheap. Needs root (apt-get, mount, /lib/modules): without it, it uses `sudo -n` when that
+# works and otherwise skips with one line (so does a kernel without tracefs, or not Linux). Steps:
 #   1. tracefs mounted at /sys/kernel/tracing (BCC attaches tracepoints through it);
 #   2. Debian's python3-bpfcc and bpfcc-tools (BCC, its libbcc and clang/LLVM inside);
 #   3. kernel headers: when /lib/modules/$(uname -r)/build is missing (a kernel that is not
@@ -19,8 +20,24 @@ set -euo pipefail
 log() { echo "30-ebpf: $*" >&2; }
 die() { echo "30-ebpf: $*" >&2; exit 1; }
 
-[ "$(uname -s)" = Linux ] || die "eBPF needs Linux (this is $(uname -s)); kgrca runs Kubernetes-only"
-[ "$(id -u)" -eq 0 ] || die "needs root (apt-get, mount, /lib/modules); run it with sudo"
+# Where eBPF cannot be set up at all, say so and let the rest of the setup go on: kgrca then runs
+# Kubernetes-only (bpf.availability() tells why).
+if [ "$(uname -s)" != Linux ]; then
+    log "skipped: eBPF needs Linux (this is $(uname -s)); kgrca will run Kubernetes-only"
+    exit 0
+fi
+PYTHON=$(command -v "${PYTHON:-python3}") || die "no ${PYTHON:-python3} on PATH"
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        exec sudo -n PYTHON="$PYTHON" bash "$0" "$@"
+    fi
+    log "skipped: needs root (apt-get, mount, /lib/modules); run 'sudo $0' to trace helm with eBPF"
+    exit 0
+fi
+if ! grep -qw tracefs /proc/filesystems; then
+    log "skipped: this kernel has no tracefs; kgrca will run Kubernetes-only"
+    exit 0
+fi
 
 export DEBIAN_FRONTEND=noninteractive
 APT_UPDATED=0
@@ -45,7 +62,6 @@ apt_install() {  # install only the packages not installed yet
 # 1. tracefs ----------------------------------------------------------------------------------
 TRACEFS=/sys/kernel/tracing
 if [ ! -e "$TRACEFS/events" ]; then
-    grep -qw tracefs /proc/filesystems || die "this kernel has no tracefs; eBPF tracing cannot run"
     log "mounting tracefs at $TRACEFS"
     mount -t tracefs nodev "$TRACEFS"
 fi
@@ -84,7 +100,6 @@ fi
 # 4. bcc importable from the project's Python --------------------------------------------------
 BCC_DIR=$(/usr/bin/python3 -c 'import bcc, os; print(os.path.dirname(os.path.dirname(bcc.__file__)))') \
     || die "Debian's python3-bpfcc is installed but /usr/bin/python3 cannot import bcc"
-PYTHON=${PYTHON:-python3}
 SITE=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 if [ "$SITE" != "$BCC_DIR" ]; then
     # A directory holding only a link to `bcc`, so the rest of Debian's dist-packages (built for

@@ -8,6 +8,9 @@ node conditions, and Events whose first and last sightings differ.
 
 from __future__ import annotations
 
+import base64
+import gzip
+import json
 from typing import Any
 
 from tests import factories as f
@@ -87,7 +90,8 @@ def pod(name: str, namespace: str = NS, *, owner_obj: Obj | None = None, labels:
                               **({} if node else {"reason": "Unschedulable", "message": scheduled_message or ""})}]
     if node:
         not_ready = [s["name"] for s in statuses if not s["ready"]]
-        unready = {"reason": "ContainersNotReady", "message": f"containers with unready status: [{' '.join(not_ready)}]"}
+        unready = {"reason": "ContainersNotReady",
+                   "message": f"containers with unready status: [{' '.join(not_ready)}]"}
         conditions += [
             {"type": "Initialized", "status": "True", "lastTransitionTime": created, "lastProbeTime": None},
             {"type": "Ready", "status": "True" if ready else "False", "lastTransitionTime": created,
@@ -201,8 +205,9 @@ def pvc(name: str, namespace: str = NS, *, phase: str = "Pending", storage_class
 # --- nodes ----------------------------------------------------------------------------------------
 
 
-def node(name: str, *, ready: str = "True", reason: str = "KubeletReady", message: str = "kubelet is posting ready status",
-         pressure: tuple[str, ...] = (), taints: list[Obj] = (), at: str = T0, cpu: str = "4",
+def node(name: str, *, ready: str = "True", reason: str = "KubeletReady",
+         message: str = "kubelet is posting ready status", pressure: tuple[str, ...] = (),
+         taints: list[Obj] = (), at: str = T0, cpu: str = "4",
          memory: str = "16Gi") -> Obj:
     conditions = [{"type": kind, "status": "True" if kind in pressure else "False",
                    "reason": f"KubeletHas{'Insufficient' if kind in pressure else 'Sufficient'}"
@@ -248,7 +253,15 @@ def helm_revisions(name: str, namespace: str = NS, *, latest_status: str = "depl
     second = f.release_json(name, namespace, 2, latest_status, manifest=manifest, first_deployed=previous_at,
                             last_deployed=latest_at,
                             description=latest_description or {"deployed": "Upgrade complete"}.get(latest_status, ""))
-    return [f.release_secret(first, created=previous_at), f.release_secret(second, created=latest_at)]
+    return [release_secret(first, created=previous_at), release_secret(second, created=latest_at)]
+
+
+def release_secret(release: Obj, *, created: str) -> Obj:
+    """factories.release_secret with gzip's time fixed, so a regenerated scenario is byte-identical."""
+    secret = f.release_secret(release, created=created)
+    packed = gzip.compress(json.dumps(release).encode(), compresslevel=9, mtime=0)
+    secret["data"]["release"] = base64.b64encode(base64.b64encode(packed)).decode()
+    return secret
 
 
 def wait_failed(name: str) -> str:

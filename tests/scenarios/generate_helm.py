@@ -933,6 +933,128 @@ def near_miss_healthy_install_with_crd() -> tuple[Story, Expected]:
                 "expected": "none", "now": at(T0, 900)}
 
 
+# --- competing causes: one root, the rest its consequences ------------------------------------------
+
+
+@scenario
+def wait_timeout_image_pull() -> tuple[Story, Expected]:
+    def pods(st: Story, rs: Obj) -> None:
+        for suffix in ("gg777", "hh888"):
+            pod = app_pod(rs, suffix, created=at(T0, 3), ready=False, phase="Pending", waiting="ImagePullBackOff",
+                          waiting_message='Back-off pulling image "registry.example/api:1.3.0"')
+            st.add(pod, at(T0, 30))
+            st.add(event(pod, "Failed", 'Failed to pull image "registry.example/api:1.3.0": rpc error: code = '
+                         'Unknown desc = Error response from daemon: manifest for registry.example/api:1.3.0 not '
+                         'found: manifest unknown: manifest unknown', at(T0, 25), count=3, first=at(T0, 5)),
+                   at(T0, 25))
+
+    st = wait_story('Upgrade "api" failed: resource Deployment/prod/api not ready. status: InProgress, message: '
+                    'Available: 0/2\ncontext deadline exceeded', pods)
+    return st, {"description": "Helm 4 --wait timeout whose cause is the new image tag: the pull failure is the "
+                               "root, the timeout its consequence",
+                "expected": "image_pull_backoff", "now": at(T0, 600), "release": "prod/api",
+                "consequences": ["wait_timeout"], "tags": ["helm4", "ranking"]}
+
+
+@scenario
+def hook_unschedulable_helm_killed() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    job = hook_job("api-migrate", created=at(T0, 2), active=1)
+    message = "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption " \
+              "victims found for incoming pod."
+    pod = job_pod(job, "u7i8o", created=at(T0, 3), phase="Pending", node=None, unschedulable=message)
+    revision(st, 7, "pending-upgrade",
+             hooks=[hook("api-migrate", "pre-upgrade", phase="Running", started=at(T0, 1))], when=at(T0, 1))
+    st.add(job, at(T0, 2))
+    st.add(pod, at(T0, 3))
+    st.add(event(pod, "FailedScheduling", message, at(T0, 170), count=6, first=at(T0, 3),
+                 component="default-scheduler"), at(T0, 170))
+    st.helm(["helm", "upgrade", "api", "./chart", "-n", "prod", "--wait", "--timeout", "10m"], T0,
+            ended=at(T0, 180), status="killed", signal="SIGTERM")
+    return st, {"description": "the CI job was cancelled while helm waited on an unschedulable hook: the hook is "
+                               "the root cause, the stuck release its consequence",
+                "expected": "hook_unschedulable", "now": at(T0, 900), "release": "prod/api",
+                "evidence": ["Insufficient cpu"], "consequences": ["stuck_release"], "roots": 1,
+                "tags": ["ebpf", "ranking"]}
+
+
+@scenario
+def near_miss_stuck_then_rolled_back() -> tuple[Story, Expected]:
+    st = Story()
+    history(st, 16)
+    revision(st, 17, "pending-upgrade", when=at(T0, -7200))
+    revision(st, 16, "superseded", when=at(T0, -86400), chart_version="1.2.2")
+    revision(st, 18, "deployed", description="Rollback to 16", when=T0, pending_first=True, ended=at(T0, 10))
+    return st, {"description": "a stuck pending-upgrade already cleared by `helm rollback`", "expected": "none",
+                "now": at(T0, 900)}
+
+
+@scenario
+def near_miss_helm_template_locally() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    st.helm(["helm", "template", "api", "./chart", "-f", "values-dev.yaml"], T0, ended=at(T0, 1), status="failed",
+            exit_code=1,
+            stderr='Error: template: api/templates/deployment.yaml:30:30: executing "api/templates/deployment.yaml" '
+                   'at <.Values.image.tag>: nil pointer evaluating interface {}.tag\n')
+    return st, {"description": "a developer's local `helm template` failing is not a release problem",
+                "expected": "none", "now": at(T0, 60), "tags": ["ebpf"]}
+
+
+@scenario
+def near_miss_rollout_in_progress() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    revision(st, 6, "superseded", when=at(T0, -86400), chart_version="1.2.2")
+    revision(st, 7, "deployed", when=T0, pending_first=True, ended=at(T0, 3))
+    deploy = deployment("api", replicas=2, ready=1, created=at(T0, -86400))
+    st.add(deploy, at(T0, 30), "MODIFIED")
+    rs = f.replicaset(deploy, suffix="5f6g7h")
+    st.add(rs, at(T0, 4))
+    st.add(app_pod(rs, "ii999", created=at(T0, 5), ready=False), at(T0, 20))
+    return st, {"description": "an upgrade without --wait, 60s ago: one new pod is still starting",
+                "expected": "none", "now": at(T0, 60)}
+
+
+@scenario
+def near_miss_hook_connection_retried_ok() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    job = hook_job("api-migrate", created=at(T0, 2), failed=1, succeeded=1, backoff_limit=3)
+    first = job_pod(job, "c1c1c", created=at(T0, 3), phase="Failed", state=terminated(
+        1, at(T0, 4), at(T0, 14), "dial tcp 10.96.0.15:5432: connect: connection refused"))
+    second = job_pod(job, "c2c2c", created=at(T0, 16), phase="Succeeded",
+                     state=terminated(0, at(T0, 17), at(T0, 40), reason="Completed"))
+    revision(st, 6, "superseded", when=at(T0, -86400), chart_version="1.2.2")
+    revision(st, 7, "deployed", hooks=[hook("api-migrate", "pre-upgrade", phase="Succeeded", started=at(T0, 1),
+                                            completed=at(T0, 41))], when=T0, pending_first=True, ended=at(T0, 80))
+    st.add(job, at(T0, 41))
+    st.add(first, at(T0, 14))
+    st.add(second, at(T0, 40))
+    healthy_app(st, when=at(T0, 60))
+    return st, {"description": "the hook's first pod could not reach the database yet; the retry succeeded",
+                "expected": "none", "now": at(T0, 900)}
+
+
+@scenario
+def near_miss_conflict_adopted() -> tuple[Story, Expected]:
+    st = Story()
+    svc = service_obj("mailu-front-ext", release=None, cluster_ip="10.96.40.2")
+    st.add(svc, at(T0, -3600))
+    st.helm(["helm", "install", "mailu", "mailu/mailu", "-n", "prod"], T0, ended=at(T0, 3), status="failed",
+            exit_code=1,
+            stderr='Error: INSTALLATION FAILED: Unable to continue with install: Service "mailu-front-ext" in '
+                   'namespace "prod" exists and cannot be imported into the current release: invalid ownership '
+                   'metadata; label validation error: missing key "app.kubernetes.io/managed-by": must be set to '
+                   '"Helm"\n')
+    st.helm(["helm", "install", "mailu", "mailu/mailu", "-n", "prod"], at(T0, 300), ended=at(T0, 330))
+    revision(st, 1, "deployed", name="mailu", objects=(("v1", "Service", "mailu-front-ext"),), when=at(T0, 301))
+    st.add(service_obj("mailu-front-ext", release="mailu", cluster_ip="10.96.40.2"), at(T0, 310), "MODIFIED")
+    return st, {"description": "an ownership conflict the user fixed by adopting the Service; the retry worked",
+                "expected": "none", "now": at(T0, 900), "tags": ["ebpf"]}
+
+
 # --- writing --------------------------------------------------------------------------------------
 
 

@@ -106,8 +106,8 @@ def crashloop() -> tuple[Lines, Expected]:
         pod = b.pod(name, owner_obj=rs, labels={"app": "api"}, ready=False, containers=[main], created=at(0, 5),
                     statuses=[b.status(main, b.waiting("CrashLoopBackOff", "back-off 5m0s restarting failed "
                                                        f"container=main pod={name}_prod(uid)"),
-                                       last=b.terminated("Error", 1, at(9, 20), at(9, 21),
-                                                         "panic: dial tcp 10.96.14.7:5432: connect: connection refused"),
+                                       last=b.terminated("Error", 1, at(9, 20), at(9, 21), "panic: dial tcp "
+                                                         "10.96.14.7:5432: connect: connection refused"),
                                        restarts=restarts)])
         st.add(pod, at(9, 22))
         st.add(backoff_event(pod, 24), at(9, 30))
@@ -250,7 +250,8 @@ def oom_killed_once_running() -> tuple[Lines, Expected]:
     pod = b.pod("api-5f6d8c-p0o9i", owner_obj=rs, labels={"app": "api"}, ready=True, containers=[main],
                 created="2026-11-20T06:00:00Z",
                 statuses=[b.status(main, b.running("2026-11-20T07:12:00Z"), ready=True, restarts=1,
-                                   last=b.terminated("OOMKilled", 137, "2026-11-20T06:00:10Z", "2026-11-20T07:11:58Z"))])
+                                   last=b.terminated("OOMKilled", 137, "2026-11-20T06:00:10Z",
+                                                     "2026-11-20T07:11:58Z"))])
     st.add(pod, at(1))
     return st.lines, {"description": "one OOM kill three hours ago, running and ready since: no finding",
                       "expected": "none", "now": NOW}
@@ -282,9 +283,9 @@ def image_pull_backoff_rate_limit() -> tuple[Lines, Expected]:
     image = "docker.io/obsidiandynamics/kafdrop:latest"
     deploy, rs = app(st, "kafdrop", containers=[b.container(image=image)], replicas=1)
     pulling_pod(st, rs, "kafdrop-5f6d8c-w2e3r", image, label="kafdrop",
-                message=f'Failed to pull image "{image}": rpc error: code = Unknown desc = Error reading manifest latest '
-                        "in docker.io/obsidiandynamics/kafdrop: toomanyrequests: You have reached your pull rate "
-                        "limit. You may increase the limit by authenticating and upgrading: "
+                message=f'Failed to pull image "{image}": rpc error: code = Unknown desc = Error reading manifest '
+                        "latest in docker.io/obsidiandynamics/kafdrop: toomanyrequests: You have reached your "
+                        "pull rate limit. You may increase the limit by authenticating and upgrading: "
                         "https://www.docker.com/increase-rate-limit")
     return st.lines, {
         "description": "Docker Hub rate-limits the pulls of a Helm release's image (toomanyrequests, 429)",
@@ -309,6 +310,23 @@ def image_pull_backoff_manifest_unknown() -> tuple[Lines, Expected]:
         "evidence": ["api-5f6d8c-t5y6u", "registry.example/api:2.0.1", "does not exist"],
         "resolution": ["helm upgrade api <chart> -n prod --reuse-values --set image.tag=",
                        "helm rollback api 1 -n prod"]}
+
+
+@scenario
+def image_pull_backoff_docker_manifest_unknown() -> tuple[Lines, Expected]:
+    st = Story()
+    nodes(st, 1)
+    image = "oamdev/vela-core:0.3.1"
+    deploy, rs = app(st, "vela-core", "vela-system", helm=False, containers=[b.container(image=image)], replicas=1)
+    pulling_pod(st, rs, "vela-core-5f6d8c-k0l9m", image, namespace="vela-system", label="vela-core",
+                message=f'Failed to pull image "{image}": rpc error: code = Unknown desc = Error response from daemon: '
+                        "manifest for oamdev/vela-core:0.3.1 not found: manifest unknown: manifest unknown")
+    return st.lines, {
+        "description": "dockershim's wording of a tag that does not exist (manifest unknown), no Helm",
+        "expected": "image_pull_backoff", "now": NOW, "subject": "Deployment/vela-system/vela-core",
+        "evidence": ["vela-core-5f6d8c-k0l9m", "manifest unknown", "docker.io"],
+        "resolution": ["kubectl -n vela-system set image deployment/vela-core "
+                       "main=oamdev/vela-core:<a tag that exists>"]}
 
 
 @scenario
