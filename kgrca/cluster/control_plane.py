@@ -173,7 +173,9 @@ def _prepare(cfg: Config, layout: Layout) -> dict[str, Path]:
     write_kubeconfig(layout.kubeconfig, layout.pki, "admin", users["admin"])
     for stem in ("controller-manager", "scheduler", "kwok"):
         write_kubeconfig(layout.component_kubeconfig(stem), layout.pki, stem, users[stem])
-    write_kwok_config(layout.config / "kwok.yaml")
+    if write_kwok_config(layout.config / "kwok.yaml"):
+        # kwok reads its Stages once at start: a running kwok must be restarted to pick up new ones.
+        processes.stop(layout.pid_file("kwok"), binaries["kwok"], "kwok")
     return binaries
 
 

@@ -370,9 +370,11 @@ phase: Running
     ]
 
 
-def write_kwok_config(path: Path) -> Path:
-    """kwok's configuration file: the Stages above, one YAML document each."""
-    documents = node_stages() + pod_stages()
+def write_kwok_config(path: Path) -> bool:
+    """Write kwok's configuration file (the Stages above, one YAML document each); True if it changed."""
+    text = yaml.safe_dump_all(node_stages() + pod_stages(), sort_keys=False, width=1000)
+    if path.is_file() and path.read_text() == text:
+        return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump_all(documents, sort_keys=False, width=1000))
-    return path
+    path.write_text(text)
+    return True

@@ -86,7 +86,9 @@ def test_certificates_name_loopback_and_the_admin_group(tmp_path):
 
 
 def test_every_fault_has_stages_and_the_config_is_yaml(tmp_path):
-    path = stages.write_kwok_config(tmp_path / "kwok.yaml")
+    path = tmp_path / "kwok.yaml"
+    assert stages.write_kwok_config(path) is True
+    assert stages.write_kwok_config(path) is False  # unchanged: a running kwok is kept
     documents = list(yaml.safe_load_all(path.read_text()))
     names = {d["metadata"]["name"] for d in documents}
     assert len(names) == len(documents)
