@@ -33,7 +33,8 @@ COPY webhooks ./webhooks
 COPY rca ./rca
 # kg_builder and rca read cypher/ beside the packages, so the sources stay in /app (editable install)
 COPY cypher ./cypher
-RUN pip install --no-deps -e /app && kgrca --help >/dev/null
+# Bytecode at build time: the chart runs with a read-only root filesystem.
+RUN pip install --no-deps -e /app && python -m compileall -q /app && kgrca --help >/dev/null
 USER kgrca
 WORKDIR /var/lib/kgrca
 ENTRYPOINT ["kgrca"]
@@ -43,7 +44,7 @@ CMD ["--help"]
 FROM runtime AS tracer
 USER root
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends python3-bpfcc bpfcc-tools \
+    && apt-get install -y --no-install-recommends python3-bpfcc \
     && rm -rf /var/lib/apt/lists/* \
     && mkdir -p /opt/bcc-only \
     && ln -s /usr/lib/python3/dist-packages/bcc /opt/bcc-only/bcc \

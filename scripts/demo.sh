@@ -12,7 +12,7 @@ kgrca ingest --quiet "$recording"
 kgrca db stats
 echo "== diagnosis"
 status=0
-kgrca diagnose --all --now "$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["recorded_until"])' \
+kgrca diagnose --all --now "$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["recorded_at"])' \
   "${recording%.jsonl}.meta.json" 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)" || status=$?
 # diagnose exits 3 when it found problems: that is the demo working.
 [ "$status" = 0 ] || [ "$status" = 3 ]

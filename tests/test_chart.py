@@ -310,6 +310,16 @@ def test_secret_values_reach_containers_only_through_secret_key_refs(helm):
 
 
 @pytest.mark.cluster
+@pytest.mark.parametrize("setting,field", [("tracer.enabled=maybe", "/tracer/enabled"),
+                                           ("neo4j.uri=http://graph:7474", "/neo4j/uri"),
+                                           ("server.port=70000", "/server/port")])
+def test_values_schema_refuses_wrong_values_naming_the_field(helm, setting, field):
+    done = run_helm(helm, "template", RELEASE, str(CHART), "--set", setting, check=False)
+    assert done.returncode != 0
+    assert f"at '{field}'" in done.stderr
+
+
+@pytest.mark.cluster
 def test_secrets_in_config_are_refused(helm):
     done = run_helm(helm, "template", RELEASE, str(CHART), "--set", "config.neo4j_password=hunter2", check=False)
     assert done.returncode != 0
@@ -366,7 +376,9 @@ def test_stack_chart_declares_neo4j_and_kafka_as_conditional_dependencies(helm):
     assert values["neo4j"]["enabled"] is True and values["kgrca"]["kafka"]["enabled"] is False
     # The dependencies cannot be fetched here (no network to chart repositories): lint only warns of them.
     done = run_helm(helm, "lint", str(STACK))
-    assert "chart directory is missing these dependencies: kgrca,neo4j,kafka" in done.stdout
+    assert "0 chart(s) failed" in done.stdout
+    if not (STACK / "charts").exists():
+        assert "chart directory is missing these dependencies: kgrca,neo4j,kafka" in done.stdout
 
 
 @pytest.mark.cluster
@@ -433,7 +445,7 @@ def test_install_is_accepted_by_the_api_server_and_uninstall_removes_it(helm, ku
     try:
         manifest = run_helm(helm, "get", "manifest", release, "-n", namespace, f"--kubeconfig={kube[1]}").stdout
         rendered = [doc for doc in yaml.safe_load_all(manifest) if doc]
-        live = _get_all(kube, rendered, namespace)
+        live = _get_all(kube, rendered)
         assert sorted(_identity(o) for o in live) == sorted(_identity(o) for o in rendered)
 
         # The real controllers act on what the chart made: Deployments get their pods, the tracer one per node.
@@ -457,23 +469,25 @@ def test_install_is_accepted_by_the_api_server_and_uninstall_removes_it(helm, ku
     finally:
         run_helm(helm, "uninstall", release, "-n", namespace, f"--kubeconfig={kube[1]}", "--wait", timeout=300)
     assert run_helm(helm, "status", release, "-n", namespace, f"--kubeconfig={kube[1]}", check=False).returncode != 0
-    cluster_scoped = [o for o in rendered if o["kind"] in ("ClusterRole", "ClusterRoleBinding")]
-    for obj in cluster_scoped:
-        gone = kubectl(kube, "get", obj["kind"].lower(), obj["metadata"]["name"], check=False)
-        assert gone.returncode != 0 and "NotFound" in gone.stderr
+    left = _get_all(kube, rendered, ignore_not_found=True)
+    assert not left, f"left behind after uninstall: {sorted(_identity(o) for o in left)}"
 
 
 def _identity(obj: dict[str, Any]) -> tuple[str, str, str]:
     return obj["kind"], obj["metadata"].get("namespace", ""), obj["metadata"]["name"]
 
 
-def _get_all(kube: tuple[Path, Path], rendered: list[dict[str, Any]], namespace: str) -> list[dict[str, Any]]:
-    """Every rendered object as the API server now holds it, in one `kubectl get -f`."""
+def _get_all(kube: tuple[Path, Path], rendered: list[dict[str, Any]],
+             ignore_not_found: bool = False) -> list[dict[str, Any]]:
+    """Every rendered object as the API server now holds it, in one `kubectl get -f` (each names its namespace)."""
     binary, kubeconfig = kube
     text = yaml.safe_dump_all(rendered)
-    done = subprocess.run([str(binary), f"--kubeconfig={kubeconfig}", "get", "-f", "-", "-n", namespace, "-o",
-                           "json"], input=text, capture_output=True, text=True, timeout=120, check=False)
+    extra = ["--ignore-not-found"] if ignore_not_found else []
+    done = subprocess.run([str(binary), f"--kubeconfig={kubeconfig}", "get", "-f", "-", "-o", "json", *extra],
+                          input=text, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, f"the API server does not hold every object of the release: {done.stderr}"
+    if not done.stdout.strip():
+        return []  # --ignore-not-found and none of them found
     body = json.loads(done.stdout)
     return body.get("items", [body])
 

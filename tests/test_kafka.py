@@ -39,7 +39,7 @@ from kgrca.contracts import Observation
 from tests import factories as f
 from tests.fixtures.servers import wipe
 
-RELEASES = 20
+RELEASES = 12
 
 
 # --- the data: releases, their objects, events and helm runs ------------------------------------
@@ -60,7 +60,7 @@ def _helm_run(name: str, namespace: str, pid: int, action: str) -> Observation:
 
 @functools.cache
 def stream() -> tuple[Observation, ...]:
-    """About 250 observations of 20 releases, in the order a watcher and a tracer would see them."""
+    """About 130 observations of 12 releases, in the order a watcher and a tracer would see them."""
     out: list[Observation] = []
 
     def k8s(obj: dict[str, Any], action: str = "ADDED", at: str = "2026-11-20T10:05:00Z") -> None:

@@ -8,6 +8,7 @@ import textwrap
 
 import pytest
 
+from kg_builder.writer import apply_schema
 from kgrca.config import KEYS
 from rca.registry import PatternError, load_patterns, parse_pattern
 from rca.runner import Detector
@@ -94,6 +95,7 @@ def test_an_undeclared_parameter_is_refused(tmp_path):
 
 @pytest.mark.neo4j
 def test_every_pattern_runs_on_an_empty_graph(neo4j_driver, neo4j_config):
+    apply_schema(neo4j_driver, neo4j_config.neo4j_database)  # patterns name the indexes they start from
     run = Detector(neo4j_driver, neo4j_config).run()
     assert run.errors == []
     assert run.diagnoses == []
@@ -102,6 +104,7 @@ def test_every_pattern_runs_on_an_empty_graph(neo4j_driver, neo4j_config):
 
 @pytest.mark.neo4j
 def test_every_pattern_runs_narrowed_to_one_release(neo4j_driver, neo4j_config):
+    apply_schema(neo4j_driver, neo4j_config.neo4j_database)
     run = Detector(neo4j_driver, neo4j_config).run(release_key="prod/api")
     assert run.errors == []
     assert run.diagnoses == []

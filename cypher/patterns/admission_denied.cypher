@@ -20,6 +20,7 @@ WHERE ((e.message CONTAINS 'admission webhook' AND e.message CONTAINS 'denied th
        OR e.message CONTAINS 'failed calling webhook')
   AND c.deleted_at IS NULL
   AND (c.replicas IS NULL OR coalesce(c.available_replicas, 0) < c.replicas)
+  AND (c.kind <> 'DaemonSet' OR coalesce(c.available_replicas, 0) < coalesce(c.desired_scheduled, 1))
   AND coalesce(c.complete, false) = false
 WITH c, e ORDER BY e.last_seen DESC
 WITH c, collect(e) AS events, collect(e)[0] AS last

@@ -22,23 +22,26 @@
 //   built-in group there means an API version this cluster removed (policy/v1beta1, extensions/v1beta1);
 //   "current release manifest" means it is the last deployed revision that uses it.
 CALL {
-  MATCH (rev:Revision)
+  // declared slots whose apiVersion has a dot (every CRD group has one; built-in groups are filtered out)
+  MATCH (r:Resource)
+  USING TEXT INDEX r:Resource(api_version)
+  WHERE r.api_version CONTAINS '.' AND NOT split(r.api_version, '/')[0] IN
+    ['networking.k8s.io', 'rbac.authorization.k8s.io', 'storage.k8s.io', 'apiextensions.k8s.io',
+     'admissionregistration.k8s.io', 'scheduling.k8s.io', 'coordination.k8s.io', 'node.k8s.io', 'discovery.k8s.io',
+     'certificates.k8s.io', 'events.k8s.io', 'flowcontrol.apiserver.k8s.io', 'apiregistration.k8s.io',
+     'authentication.k8s.io', 'authorization.k8s.io', 'resource.k8s.io', 'internal.apiserver.k8s.io',
+     'storagemigration.k8s.io']
+  MATCH (rev:Revision)-[d:DECLARES]->(r)
   WHERE rev.status IN ['deployed', 'failed'] AND ($release_key IS NULL OR rev.release_key = $release_key)
   MATCH (rel:Release)-[:HAS_REVISION]->(rev)
   WHERE rev.version = rel.latest_version
-  MATCH (rev)-[d:DECLARES]->(r:Resource)
-  WITH rel, rev, r, coalesce(d.api_version, r.api_version, '') AS av
-  WHERE av CONTAINS '/' AND NOT split(av, '/')[0] IN
-    ['apps', 'batch', 'autoscaling', 'policy', 'extensions', 'networking.k8s.io', 'rbac.authorization.k8s.io',
-     'storage.k8s.io', 'apiextensions.k8s.io', 'admissionregistration.k8s.io', 'scheduling.k8s.io',
-     'coordination.k8s.io', 'node.k8s.io', 'discovery.k8s.io', 'certificates.k8s.io', 'events.k8s.io',
-     'flowcontrol.apiserver.k8s.io', 'apiregistration.k8s.io', 'authentication.k8s.io', 'authorization.k8s.io',
-     'resource.k8s.io', 'internal.apiserver.k8s.io', 'storagemigration.k8s.io']
+  WITH rel, rev, r, coalesce(d.api_version, r.api_version) AS av
   RETURN rel.key AS key, rel.name AS name, rel.namespace AS namespace, rev.description AS said,
          rev.last_deployed AS at, rev.version AS version, null AS op,
          collect({kind: r.kind, name: r.name, api_version: av}) AS items, 'manifest' AS source
   UNION
   MATCH (rev:Revision {status: 'failed'})
+  USING INDEX rev:Revision(status)
   WHERE ($release_key IS NULL OR rev.release_key = $release_key) AND rev.description CONTAINS 'no matches for kind'
   MATCH (rel:Release)-[:HAS_REVISION]->(rev)
   WHERE rev.version = rel.latest_version

@@ -22,6 +22,7 @@
 // A hook whose pod could not pull, schedule or connect is a consequence of those patterns (they
 // list hook_deadline in their explains).
 MATCH (rev:Revision)
+USING INDEX rev:Revision(status)
 WHERE rev.status = 'failed' AND ($release_key IS NULL OR rev.release_key = $release_key)
 MATCH (rel:Release)-[:HAS_REVISION]->(rev)
 WHERE rev.version = rel.latest_version

@@ -17,14 +17,15 @@
 // The newest revision, not finished well, whose hook ran as a Job (or Pod) whose pod could not pull.
 // A hook that failed to pull once and then succeeded has phase Succeeded and is left alone.
 MATCH (rev:Revision)
+USING INDEX rev:Revision(status)
 WHERE rev.status IN ['failed', 'pending-install', 'pending-upgrade', 'pending-rollback']
   AND ($release_key IS NULL OR rev.release_key = $release_key)
 MATCH (rel:Release)-[:HAS_REVISION]->(rev)
 WHERE rev.version = rel.latest_version
 MATCH (rev)-[:HAS_HOOK]->(h:Hook)-[:RAN_AS]->(run:Object)
 WHERE coalesce(h.phase, 'Unknown') <> 'Succeeded'
-MATCH (p:Pod)
-WHERE p = run OR (p)-[:OWNED_BY]->(run)
+// the hook's pod: the object itself (a Pod hook) or a pod its Job owns
+MATCH (p:Pod)-[:OWNED_BY*0..1]->(run)
 MATCH (p)-[:HAD_STATE]->(s:ContainerState)
 WHERE s.reason IN ['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName']
 WITH rel, rev, h, run, p, min(s.at) AS first_failed, collect(DISTINCT s.image)[0] AS image,

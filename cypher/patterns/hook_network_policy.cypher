@@ -22,14 +22,15 @@
 // the confidence is low: the same words come from a target that is down. A timeout scores higher than a
 // refusal, which more often means the target is not up.
 MATCH (rev:Revision)
+USING INDEX rev:Revision(status)
 WHERE rev.status IN ['failed', 'pending-install', 'pending-upgrade', 'pending-rollback']
   AND ($release_key IS NULL OR rev.release_key = $release_key)
 MATCH (rel:Release)-[:HAS_REVISION]->(rev)
 WHERE rev.version = rel.latest_version
 MATCH (rev)-[:HAS_HOOK]->(h:Hook)-[:RAN_AS]->(run:Object)
 WHERE coalesce(h.phase, 'Unknown') <> 'Succeeded'
-MATCH (p:Pod)
-WHERE p = run OR (p)-[:OWNED_BY]->(run)
+// the hook's pod: the object itself (a Pod hook) or a pod its Job owns
+MATCH (p:Pod)-[:OWNED_BY*0..1]->(run)
 MATCH (p)-[:HAD_STATE]->(s:ContainerState {state: 'terminated'})
 WHERE s.message IS NOT NULL
   AND toLower(s.message) =~ '(?s).*(i/o timeout|connection timed out|connection refused|no route to host|network is unreachable|dial tcp).*'

@@ -22,6 +22,7 @@
 // When the Job itself was never seen (deleted by a hook-failed policy), helm's description alone is used,
 // at a lower confidence.
 MATCH (rev:Revision)
+USING INDEX rev:Revision(status)
 WHERE rev.status IN ['failed', 'pending-install', 'pending-upgrade', 'pending-rollback']
   AND ($release_key IS NULL OR rev.release_key = $release_key)
 MATCH (rel:Release)-[:HAS_REVISION]->(rev)

@@ -17,14 +17,16 @@
 // The newest revision, not finished well, whose hook's pod is Pending and the scheduler said why
 // (a FailedScheduling Event, or the pod's PodScheduled=False condition with reason Unschedulable).
 MATCH (rev:Revision)
+USING INDEX rev:Revision(status)
 WHERE rev.status IN ['failed', 'pending-install', 'pending-upgrade', 'pending-rollback']
   AND ($release_key IS NULL OR rev.release_key = $release_key)
 MATCH (rel:Release)-[:HAS_REVISION]->(rev)
 WHERE rev.version = rel.latest_version
 MATCH (rev)-[:HAS_HOOK]->(h:Hook)-[:RAN_AS]->(run:Object)
 WHERE coalesce(h.phase, 'Unknown') <> 'Succeeded'
-MATCH (p:Pod)
-WHERE (p = run OR (p)-[:OWNED_BY]->(run)) AND p.phase = 'Pending' AND p.node_name IS NULL
+// the hook's pod: the object itself (a Pod hook) or a pod its Job owns
+MATCH (p:Pod)-[:OWNED_BY*0..1]->(run)
+WHERE p.phase = 'Pending' AND p.node_name IS NULL
 OPTIONAL MATCH (e:Event)-[:ABOUT]->(p)
 WHERE e.reason = 'FailedScheduling'
 WITH rel, rev, h, run, p, e ORDER BY e.last_seen DESC

@@ -22,6 +22,8 @@ WHERE n.deleted_at IS NULL AND coalesce(n.placeholder, false) = false
 OPTIONAL MATCH (n)-[:HAD_CONDITION]->(c:Condition {type: 'Ready'})
 WITH n, c ORDER BY c.at DESC
 WITH n, collect(c)[0] AS c
+// A node that never reported a Ready condition (still registering) is not a finding
+WHERE c IS NOT NULL AND c.status IN ['False', 'Unknown']
 OPTIONAL MATCH (n)-[:INSTANCE_OF]->(:Resource)<-[:SCHEDULED_ON]-(p:Pod)
 WHERE p.deleted_at IS NULL AND NOT p.phase IN ['Succeeded', 'Failed']
 OPTIONAL MATCH (p)-[:OWNED_BY*0..3]->(:Object)<-[:MANAGES]-(rel:Release)

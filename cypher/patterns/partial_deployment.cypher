@@ -23,8 +23,34 @@
 // Job not failed, PersistentVolumeClaim Bound, Pod Running and ready or Succeeded; any other kind is
 // healthy when a live object exists. Missing = no live object in the name slot (kg_builder files a
 // cluster-scoped manifest object under the release namespace, so the cluster-scoped slot is tried too).
-MATCH (rev:Revision)
-WHERE rev.status IN ['failed', 'deployed'] AND ($release_key IS NULL OR rev.release_key = $release_key)
+// Candidates, so a healthy cluster costs little: every failed latest revision, and the deployed
+// revisions that declare a workload unhealthy now or an object deleted since.
+CALL {
+  MATCH (rev:Revision {status: 'failed'})
+  USING INDEX rev:Revision(status)
+  WHERE $release_key IS NULL OR rev.release_key = $release_key
+  RETURN rev
+  UNION
+  MATCH (o:Object)
+  USING INDEX o:Object(kind)
+  WHERE o.kind IN ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'PersistentVolumeClaim']
+    AND o.deleted_at IS NULL
+    AND ((o.kind IN ['Deployment', 'StatefulSet'] AND coalesce(o.ready_replicas, 0) < coalesce(o.replicas, 1))
+         OR (o.kind = 'DaemonSet' AND coalesce(o.ready_replicas, 0) < coalesce(o.desired_scheduled, 0))
+         OR (o.kind = 'Job' AND o.failed_reason IS NOT NULL)
+         OR (o.kind = 'PersistentVolumeClaim' AND coalesce(o.phase, 'Pending') <> 'Bound'))
+  MATCH (o)-[:INSTANCE_OF]->(:Resource)<-[:DECLARES]-(rev:Revision {status: 'deployed'})
+  WHERE $release_key IS NULL OR rev.release_key = $release_key
+  RETURN rev
+  UNION
+  MATCH (o:Object)
+  USING INDEX o:Object(deleted_at)
+  WHERE o.deleted_at IS NOT NULL
+  MATCH (o)-[:INSTANCE_OF]->(:Resource)<-[:DECLARES]-(rev:Revision {status: 'deployed'})
+  WHERE $release_key IS NULL OR rev.release_key = $release_key
+  RETURN rev
+}
+WITH DISTINCT rev
 MATCH (rel:Release)-[:HAS_REVISION]->(rev)
 WHERE rev.version = rel.latest_version
 WITH rel, rev, coalesce($now, datetime()) AS now

@@ -25,6 +25,7 @@
 // (its meta.helm.sh/release-name annotation, the Release that MANAGES it) and from helm's message.
 CALL {
   MATCH (rev:Revision {status: 'failed'})
+  USING INDEX rev:Revision(status)
   WHERE $release_key IS NULL OR rev.release_key = $release_key
   MATCH (rel:Release)-[:HAS_REVISION]->(rev)
   WHERE rev.version = rel.latest_version

@@ -20,6 +20,7 @@
 // description, or from a failed helm process (eBPF) that stored nothing.
 CALL {
   MATCH (rev:Revision {status: 'failed'})
+  USING INDEX rev:Revision(status)
   WHERE $release_key IS NULL OR rev.release_key = $release_key
   MATCH (rel:Release)-[:HAS_REVISION]->(rev)
   WHERE rev.version = rel.latest_version

@@ -25,6 +25,7 @@
 // signal and time are cited, and so are later attempts that failed with "another operation
 // (install/upgrade/rollback) is in progress" (helm stores no revision for those).
 MATCH (rev:Revision)
+USING INDEX rev:Revision(status)
 WHERE rev.status IN ['pending-install', 'pending-upgrade', 'pending-rollback']
   AND ($release_key IS NULL OR rev.release_key = $release_key)
 MATCH (rel:Release)-[:HAS_REVISION]->(rev)

@@ -24,6 +24,7 @@
 // same release superseded is not reported.
 CALL {
   MATCH (rev:Revision {status: 'failed'})
+  USING INDEX rev:Revision(status)
   WHERE $release_key IS NULL OR rev.release_key = $release_key
   MATCH (rel:Release)-[:HAS_REVISION]->(rev)
   WHERE rev.version = rel.latest_version
@@ -50,7 +51,10 @@ CALL {
 }
 WITH key, name, namespace, said, at, version, op,
      trim(replace(replace(coalesce(said, ''), '\n', ' '), '\t', ' ')) AS flat
-WHERE flat =~ '(?is).*((^|[\\s:])template: |parse error at|yaml parse error|nil pointer evaluating|function "[^"]+" not defined|error converting yaml to json|error calling include|executing "[^"]+" at <).*'
+// cheap words first, the regular expression only on what passes them
+WHERE (flat CONTAINS 'template' OR flat CONTAINS 'parse error' OR flat CONTAINS 'nil pointer'
+       OR flat CONTAINS 'not defined' OR flat CONTAINS 'YAML' OR flat CONTAINS 'yaml' OR flat CONTAINS 'executing')
+  AND flat =~ '(?is).*((^|[\\s:])template: |parse error at|yaml parse error|nil pointer evaluating|function "[^"]+" not defined|error converting yaml to json|error calling include|executing "[^"]+" at <).*'
   AND NOT flat CONTAINS 'unable to build kubernetes objects'
 // the first word that names a template file, e.g. "billing/templates/serviceaccount.yaml:1:14:"
 WITH key, name, namespace, said, at, version, op, flat,

@@ -23,6 +23,7 @@
 // (Unhealthy events), or running but not ready yet. The pod patterns (crashloop, image_pull_backoff,
 // probe_failing, ...) are the root cause where they match: they list wait_timeout in their explains.
 MATCH (rev:Revision {status: 'failed'})
+USING INDEX rev:Revision(status)
 WHERE $release_key IS NULL OR rev.release_key = $release_key
 MATCH (rel:Release)-[:HAS_REVISION]->(rev)
 WHERE rev.version = rel.latest_version

@@ -4,3 +4,7 @@
 
 // crd_mismatch: the CRDs of an API group
 CREATE INDEX crd_group IF NOT EXISTS FOR (n:CustomResourceDefinition) ON (n.group);
+// crd_mismatch: declared slots by apiVersion ("contains a dot" = a CRD group candidate)
+CREATE TEXT INDEX resource_api_version IF NOT EXISTS FOR (n:Resource) ON (n.api_version);
+// partial_deployment: objects deleted since their release declared them
+CREATE INDEX object_deleted_at IF NOT EXISTS FOR (n:Object) ON (n.deleted_at);
