@@ -73,7 +73,8 @@ class Neo4jWriter:
         try:
             with self._driver.session(database=self._database) as session:
                 session.execute_write(work)
-        except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired, OSError) as exc:
+        except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired, neo4j_errors.TransientError,
+                OSError) as exc:
             raise TemporaryError(f"Neo4j is unavailable while writing {statement.name}: {exc}") from exc
 
 
