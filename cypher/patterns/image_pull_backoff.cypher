@@ -20,7 +20,7 @@ WHERE s.reason IN ['ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'ErrI
   AND p.deleted_at IS NULL
   AND any(r IN p.waiting_reasons WHERE r IN ['ImagePullBackOff', 'ErrImagePull', 'InvalidImageName',
                                              'ErrImageNeverPull'])
-  AND NOT EXISTS { (:Hook)-[:RAN_AS]->(run:Object) WHERE run = p OR (p)-[:OWNED_BY]->(run) }
+  AND NOT EXISTS { (p)<-[:RAN_AS]-(:Hook) } AND NOT EXISTS { (p)-[:OWNED_BY]->(:Object)<-[:RAN_AS]-(:Hook) }
 WITH p, s ORDER BY s.at DESC
 WITH p, collect(s)[0] AS s
 // The kubelet's pull errors carry the registry's answer

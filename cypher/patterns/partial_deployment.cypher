@@ -31,6 +31,13 @@ CALL {
   WHERE $release_key IS NULL OR rev.release_key = $release_key
   RETURN rev
   UNION
+  // one release asked for: its latest deployed revision, without looking at the others
+  MATCH (rel:Release {key: $release_key})-[:HAS_REVISION]->(rev:Revision {status: 'deployed'})
+  WHERE rev.version = rel.latest_version
+  RETURN rev
+  UNION
+  WITH $release_key AS asked
+  WHERE asked IS NULL
   MATCH (o:Object)
   USING INDEX o:Object(kind)
   WHERE o.kind IN ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'PersistentVolumeClaim']
@@ -43,6 +50,8 @@ CALL {
   WHERE $release_key IS NULL OR rev.release_key = $release_key
   RETURN rev
   UNION
+  WITH $release_key AS asked
+  WHERE asked IS NULL
   MATCH (o:Object)
   USING INDEX o:Object(deleted_at)
   WHERE o.deleted_at IS NOT NULL

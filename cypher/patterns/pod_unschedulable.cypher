@@ -18,7 +18,7 @@
 // A Helm hook's pod is left to hook_unschedulable, which says what it did to the release.
 MATCH (p:Pod {phase: 'Pending'})
 WHERE p.node_name IS NULL AND p.deleted_at IS NULL
-  AND NOT EXISTS { (:Hook)-[:RAN_AS]->(run:Object) WHERE run = p OR (p)-[:OWNED_BY]->(run) }
+  AND NOT EXISTS { (p)<-[:RAN_AS]-(:Hook) } AND NOT EXISTS { (p)-[:OWNED_BY]->(:Object)<-[:RAN_AS]-(:Hook) }
 OPTIONAL MATCH (e:Event)-[:ABOUT]->(p)
 WHERE e.reason IN ['FailedScheduling', 'NotTriggerScaleUp']
 WITH p, e ORDER BY e.last_seen DESC

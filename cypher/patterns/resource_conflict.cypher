@@ -37,7 +37,7 @@ CALL {
   MATCH (op:HelmOperation {status: 'failed'})
   WHERE ($release_key IS NULL OR op.release_key = $release_key)
     AND op.command IN ['install', 'upgrade'] AND op.stderr IS NOT NULL
-    AND NOT (op)-[:PRODUCED]->(:Revision)
+    AND NOT EXISTS { MATCH (op)-[:PRODUCED]->(r:Revision) WHERE r.last_deployed >= op.started_at }
     AND NOT EXISTS {
       MATCH (later:HelmOperation {release_key: op.release_key})
       WHERE later.started_at > op.started_at AND later.status IN ['succeeded', 'running']

@@ -36,7 +36,8 @@ CALL {
   MATCH (op:HelmOperation {status: 'failed'})
   WHERE ($release_key IS NULL OR op.release_key = $release_key)
     AND op.command IN ['install', 'upgrade'] AND op.stderr IS NOT NULL
-    AND NOT (op)-[:PRODUCED]->(:Revision)
+    // helm stored no revision for it (kg_builder links revisions written up to 5s before a run began)
+    AND NOT EXISTS { MATCH (op)-[:PRODUCED]->(r:Revision) WHERE r.last_deployed >= op.started_at }
     // nothing later on the same release went well
     AND NOT EXISTS {
       MATCH (later:HelmOperation {release_key: op.release_key})
@@ -53,8 +54,9 @@ WITH key, name, namespace, said, at, version, op,
      trim(replace(replace(coalesce(said, ''), '\n', ' '), '\t', ' ')) AS flat
 // cheap words first, the regular expression only on what passes them
 WHERE (flat CONTAINS 'template' OR flat CONTAINS 'parse error' OR flat CONTAINS 'nil pointer'
-       OR flat CONTAINS 'not defined' OR flat CONTAINS 'YAML' OR flat CONTAINS 'yaml' OR flat CONTAINS 'executing')
-  AND flat =~ '(?is).*((^|[\\s:])template: |parse error at|yaml parse error|nil pointer evaluating|function "[^"]+" not defined|error converting yaml to json|error calling include|executing "[^"]+" at <).*'
+       OR flat CONTAINS 'not defined' OR flat CONTAINS 'YAML' OR flat CONTAINS 'yaml' OR flat CONTAINS 'executing'
+       OR flat CONTAINS 'execution error at')
+  AND flat =~ '(?is).*((^|[\\s:])template: |parse error at|execution error at \\(|yaml parse error|nil pointer evaluating|function "[^"]+" not defined|error converting yaml to json|error calling include|executing "[^"]+" at <).*'
   AND NOT flat CONTAINS 'unable to build kubernetes objects'
 // the first word that names a template file, e.g. "billing/templates/serviceaccount.yaml:1:14:"
 WITH key, name, namespace, said, at, version, op, flat,
@@ -78,6 +80,10 @@ WITH key, name, namespace, said, at, version, op, flat, file, line, column,
          THEN ['the template calls function ' + split(split(flat, 'function "')[1], '"')[0] +
                ', which this helm binary does not know',
                'upgrade the helm client (helm version) or avoid the function']
+       WHEN flat CONTAINS 'execution error at ('
+         THEN ['the chart stopped rendering (required/fail): ' +
+               trim(coalesce(split(split(flat, 'execution error at (')[1], '): ')[1], '')),
+               'give the value the chart asks for (--set or a values file)']
        WHEN flat CONTAINS 'no template "'
          THEN ['named template "' + split(split(flat, 'no template "')[1], '"')[0] + '" does not exist',
                'run helm dependency update, or fix the include name / dependency version']
