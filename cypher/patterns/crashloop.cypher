@@ -86,13 +86,13 @@ RETURN
   [c IN crashing | {kind: 'Pod', name: c.p.name, at: c.last.finished_at,
     text: 'container ' + c.container + ' CrashLoopBackOff after ' + c.restarts + ' restarts; last exit code ' +
       coalesce(toString(c.last.exit_code), 'unknown') + ' (' + coalesce(c.last.reason, 'unknown') + ')'}] +
-  [e IN worst.events | {kind: 'Event', name: p.name, at: e.last_seen,
+  [e IN worst.events[-5..] | {kind: 'Event', name: p.name, at: e.last_seen,
     text: e.reason + ' (x' + e.count + '): ' + e.message}] AS evidence,
   [{at: p.created_at, what: 'pod ' + p.name + ' created'},
    {at: last.started_at, what: 'container ' + worst.container + ' started (restart ' +
      coalesce(toString(last.restart_count), '?') + ')'},
    {at: last.finished_at, what: 'container ' + worst.container + ' exited with code ' +
      coalesce(toString(last.exit_code), '?') + ' (' + coalesce(last.reason, '?') + ')'}] +
-  [e IN worst.events | {at: e.last_seen, what: e.reason + ': ' + e.message}] AS event_chain,
+  [e IN worst.events[-5..] | {at: e.last_seen, what: e.reason + ': ' + e.message}] AS event_chain,
   {namespace: p.namespace, pod: p.name, container: worst.container, workload: w.name, undo: undo,
    exit_code: last.exit_code, reason: last.reason} AS vars

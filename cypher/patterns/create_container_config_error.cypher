@@ -74,11 +74,11 @@ RETURN
   [g IN first.gaps | {kind: g.kind, name: g.name, at: null,
     text: CASE WHEN g.problem = 'missing' THEN 'not found in namespace ' + p.namespace
                ELSE 'exists without key ' + g.key END}] +
-  [e IN first.events | {kind: 'Event', name: p.name, at: e.last_seen,
+  [e IN first.events[..5] | {kind: 'Event', name: p.name, at: e.last_seen,
     text: e.reason + ' (x' + e.count + '): ' + e.message}] AS evidence,
   [{at: p.created_at, what: 'pod ' + p.name + ' created'},
    {at: first.s.at, what: 'container waiting: CreateContainerConfigError'}] +
-  [e IN first.events | {at: e.last_seen, what: e.reason + ': ' + e.message}] AS event_chain,
+  [e IN first.events[..5] | {at: e.last_seen, what: e.reason + ': ' + e.message}] AS event_chain,
   {namespace: p.namespace, pod: p.name, missing_kind_lower: toLower(coalesce(gap.kind, 'configmap')),
    missing_name: coalesce(gap.name, '<name>'),
    fix: CASE

@@ -79,11 +79,11 @@ RETURN
     text: 'volume ' + coalesce(x.volume, '?') + ': ' + x.said}] +
   CASE WHEN missing IS NULL THEN [] ELSE [{kind: missing.kind, name: missing.name, at: null,
     text: 'not found in namespace ' + p.namespace}] END +
-  [e IN first.events | {kind: 'Event', name: p.name, at: e.last_seen,
+  [e IN first.events[..5] | {kind: 'Event', name: p.name, at: e.last_seen,
     text: e.reason + ' (x' + e.count + '): ' + e.message}] AS evidence,
   [{at: p.created_at, what: 'pod ' + p.name + ' created'}] +
-  [e IN first.events | {at: e.first_seen, what: 'first ' + e.reason + ': ' + e.message}] +
-  [e IN first.events WHERE e.count > 1 | {at: e.last_seen, what: e.reason + ' x' + e.count + ' (last)'}]
+  [e IN first.events[..5] | {at: e.first_seen, what: 'first ' + e.reason + ': ' + e.message}] +
+  [e IN first.events[..5] WHERE e.count > 1 | {at: e.last_seen, what: e.reason + ' x' + e.count + ' (last)'}]
     AS event_chain,
   {namespace: p.namespace, pod: p.name, event_reason: first.decisive.reason, volume: first.volume,
    fix: CASE

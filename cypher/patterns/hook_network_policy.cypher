@@ -49,9 +49,28 @@ WITH rel, rev, h, run, pods, states, last, said, p, dropped, target,
 WITH rel, rev, h, run, pods, states, last, p, dropped, target, target_port,
      CASE WHEN target IS NULL THEN null
           ELSE substring(target, 0, size(target) - size(target_port) - 1) END AS target_host
+// The target, when kgrca sees it: the Service named in the message ("<name>.<namespace>.svc") or owning
+// the address. A Service with no ready pod is down, not blocked: then this is not reported (the hook's
+// failure and the target's own pod diagnosis tell that story). One with ready pods is up, which makes a
+// NetworkPolicy the likelier cause.
+WITH rel, rev, h, run, pods, states, last, p, dropped, target, target_port, target_host,
+     CASE WHEN last.message CONTAINS '.svc' THEN
+       split(reverse(split(reverse(replace(replace(replace(split(last.message, '.svc')[0], '=', ' '), '/', ' '),
+                                            '`', ' ')), ' ')[0]), '.') END AS dns
+WITH rel, rev, h, run, pods, states, last, p, dropped, target, target_port, target_host,
+     CASE WHEN size(coalesce(dns, [])) >= 2 THEN 'Service/' + dns[1] + '/' + dns[0] END AS svc_ref
+OPTIONAL MATCH (svc:Service)
+WHERE svc.deleted_at IS NULL AND ((svc_ref IS NOT NULL AND svc.ref = svc_ref)
+                                  OR (target_host IS NOT NULL AND svc.cluster_ip = target_host))
+WITH rel, rev, h, run, pods, states, last, p, dropped, target, target_port, target_host, collect(svc)[0] AS svc
+OPTIONAL MATCH (svc)-[:SELECTS]->(sp:Pod)
+WHERE sp.deleted_at IS NULL
+WITH rel, rev, h, run, pods, states, last, p, dropped, target, target_port, target_host, svc,
+     count(sp) AS selected, sum(CASE WHEN sp.ready THEN 1 ELSE 0 END) AS ready_pods
+WHERE svc IS NULL OR ready_pods > 0
 OPTIONAL MATCH (rel)-[:HAS_REVISION]->(good:Revision)
 WHERE good.version < rev.version AND good.status IN ['deployed', 'superseded']
-WITH rel, rev, h, run, pods, states, last, p, dropped, target, target_port, target_host,
+WITH rel, rev, h, run, pods, states, last, p, dropped, target, target_port, target_host, svc, ready_pods,
      max(good.version) AS last_good
 RETURN
   rel.key AS release_key,
@@ -62,7 +81,10 @@ RETURN
          ELSE 'the connection is refused (target down, or a NetworkPolicy rejecting it?)' END AS summary,
   'Hook pod ' + p.name + ' ended at ' + toString(last.at) + ' with exit code ' + coalesce(toString(last.exit_code), '?') +
     ': ' + last.message + '\nNetworkPolicies are not watched by kgrca, so this is read from the hook\'s message ' +
-    'alone; check the policies of ' + p.namespace + ' and of the target, and that the target is up. ' +
+    'alone; check the policies of ' + p.namespace + ' and of the target' +
+    CASE WHEN svc IS NULL THEN ', and that the target is up. '
+         ELSE '. The target Service ' + svc.namespace + '/' + svc.name + ' has ' + ready_pods +
+              ' ready pod(s), so it is up. ' END +
     'Revision status: ' + rev.status + '. Helm said: ' + coalesce(rev.description, '') AS details,
   [{kind: 'Revision', name: rel.key + ' v' + rev.version, at: rev.last_deployed,
     text: rev.status + ': ' + coalesce(rev.description, '')},
@@ -73,11 +95,11 @@ RETURN
    {at: h.started_at, what: 'hook ' + h.name + ' started'}] +
   [i IN range(0, size(states) - 1) | {at: states[i].at, what: 'pod ' + pods[i].name + ' could not connect'}] +
   [{at: h.completed_at, what: 'hook ' + h.name + ' ended: ' + coalesce(h.phase, 'unknown')}] AS event_chain,
-  CASE WHEN dropped THEN 0.6 ELSE 0.5 END AS confidence,
+  CASE WHEN dropped THEN 0.6 ELSE 0.5 END + CASE WHEN svc IS NULL THEN 0 ELSE 0.15 END AS confidence,
   {hook_namespace: p.namespace, pod: p.name, hook: h.name, job: run.name,
    target: coalesce(target, 'the service in its message'), target_host: coalesce(target_host, '<host>'),
    target_port: coalesce(target_port, '<port>'),
-   target_namespace: CASE WHEN last.message =~ '(?s).*[a-z0-9-]+\\.[a-z0-9-]+\\.svc.*'
-                          THEN split(split(last.message, '.svc')[0], '.')[-1] ELSE p.namespace END,
+   target_namespace: coalesce(svc.namespace, CASE WHEN last.message =~ '(?s).*[a-z0-9-]+\\.[a-z0-9-]+\\.svc.*'
+                          THEN split(split(last.message, '.svc')[0], '.')[-1] ELSE p.namespace END),
    undo: CASE WHEN last_good IS NULL THEN 'helm uninstall ' + rel.name + ' -n ' + rel.namespace
               ELSE 'helm rollback ' + rel.name + ' ' + last_good + ' -n ' + rel.namespace END} AS vars

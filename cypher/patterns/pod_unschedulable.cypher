@@ -30,8 +30,10 @@ WHERE size(events) > 0 OR cond IS NOT NULL
 WITH p, events, cond,
      coalesce([e IN events WHERE e.reason = 'FailedScheduling'][0].message, cond.message, '') AS said
 // "0/3 nodes are available: 1 node(s) had untolerated taint {...}, 2 Insufficient memory. preemption: ..."
+// (1.34+: "0/2 nodes are available: 2 Insufficient cpu. no new claims to deallocate, preemption: ...")
 WITH p, events, cond, said,
-     trim(split(coalesce(split(said, ' are available: ')[1], said), '. preemption:')[0]) AS why_nodes,
+     trim(replace(split(coalesce(split(said, ' are available: ')[1], said), 'preemption:')[0],
+                  'no new claims to deallocate,', '')) AS why_nodes,
      CASE WHEN said CONTAINS ' nodes are available' THEN split(split(said, ' nodes are available')[0], '/')[-1]
           ELSE null END AS nodes
 WITH p, events, cond, said, why_nodes, nodes,
@@ -94,18 +96,19 @@ RETURN
          ELSE '' END AS summary,
   'Pod ' + p.namespace + '/' + p.name + ' has been Pending since ' + toString(p.created_at) + '. ' +
     CASE WHEN first.nodes IS NULL THEN '' ELSE 'None of the ' + first.nodes + ' nodes fit: ' +
-      CASE WHEN first.why_nodes ENDS WITH '.' THEN first.why_nodes ELSE first.why_nodes + '.' END + ' ' END +
+      CASE WHEN first.why_nodes ENDS WITH '.' OR first.why_nodes ENDS WITH ','
+           THEN left(first.why_nodes, size(first.why_nodes) - 1) ELSE first.why_nodes END + '. ' END +
     'The scheduler: ' + first.said AS details,
   [x IN pending | {kind: 'Pod', name: x.p.name, at: x.p.created_at,
     text: 'Pending, not scheduled: ' + coalesce(x.cond.message, x.said)}] +
-  [e IN first.events | {kind: 'Event', name: p.name, at: e.last_seen,
+  [e IN first.events[..5] | {kind: 'Event', name: p.name, at: e.last_seen,
     text: e.reason + ' (x' + e.count + '): ' + e.message}] +
   [c IN first.claims | {kind: 'PersistentVolumeClaim', name: c.name, at: null,
     text: 'phase ' + c.phase + CASE WHEN c.storage_class IS NULL THEN '' ELSE ', storage class ' + c.storage_class END}]
     AS evidence,
   [{at: p.created_at, what: 'pod ' + p.name + ' created'}] +
-  [e IN first.events | {at: e.first_seen, what: e.reason + ' first: ' + e.message}] +
-  [e IN first.events WHERE e.count > 1 | {at: e.last_seen, what: e.reason + ' x' + e.count + ' (last)'}]
+  [e IN first.events[..5] | {at: e.first_seen, what: e.reason + ' first: ' + e.message}] +
+  [e IN first.events[..5] WHERE e.count > 1 | {at: e.last_seen, what: e.reason + ' x' + e.count + ' (last)'}]
     AS event_chain,
   {namespace: p.namespace, pod: p.name,
    fix: CASE

@@ -78,11 +78,11 @@ RETURN
   [x IN failing | {kind: 'Pod', name: x.p.name, at: x.worst.last_failed,
     text: x.worst.probe + ' probe failed ' + x.worst.failures + ' times; ' +
       CASE WHEN x.p.ready THEN 'ready' ELSE 'not ready' END + ', ' + x.p.restarts + ' restarts'}] +
-  [e IN worst.unhealthy + worst.kills | {kind: 'Event', name: p.name, at: e.last_seen,
+  [e IN worst.unhealthy[..5] + worst.kills[..5] | {kind: 'Event', name: p.name, at: e.last_seen,
     text: e.reason + ' (x' + e.count + '): ' + e.message}] AS evidence,
   [{at: p.created_at, what: 'pod ' + p.name + ' created'}] +
-  [e IN worst.unhealthy | {at: e.first_seen, what: 'first ' + e.reason + ': ' + e.message}] +
-  [e IN worst.unhealthy + worst.kills | {at: e.last_seen, what: e.reason + ' x' + e.count + ': ' + e.message}]
+  [e IN worst.unhealthy[..5] | {at: e.first_seen, what: 'first ' + e.reason + ': ' + e.message}] +
+  [e IN worst.unhealthy[..5] + worst.kills[..5] | {at: e.last_seen, what: e.reason + ' x' + e.count + ': ' + e.message}]
     AS event_chain,
   {namespace: p.namespace, pod: p.name, container: worst.container, probe: worst.probe,
    probe_field: worst.probe + 'Probe', previous: CASE WHEN worst.probe = 'readiness' THEN '' ELSE ' --previous' END,

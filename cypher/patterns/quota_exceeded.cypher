@@ -50,10 +50,10 @@ RETURN
     reduce(n = 0, e IN events | n + e.count) + ' times since ' + toString(last.first_seen) + ': ' + said AS details,
   [{kind: c.kind, name: c.name, at: last.last_seen,
     text: coalesce(toString(c.available_replicas), '?') + '/' + coalesce(toString(c.replicas), '?') + ' available'}] +
-  [e IN events | {kind: 'Event', name: c.name, at: e.last_seen, text: e.reason + ' (x' + e.count + '): ' + e.message}]
+  [e IN events[..5] | {kind: 'Event', name: c.name, at: e.last_seen, text: e.reason + ' (x' + e.count + '): ' + e.message}]
     AS evidence,
   [{at: last.first_seen, what: 'first FailedCreate: ' + said}] +
-  [e IN events | {at: e.last_seen, what: e.reason + ' x' + e.count + ': ' + e.message}] AS event_chain,
+  [e IN events[..5] | {at: e.last_seen, what: e.reason + ' x' + e.count + ': ' + e.message}] AS event_chain,
   {namespace: c.namespace, quota: quota, owner: c.name, owner_kind_lower: toLower(c.kind),
    fix: CASE
      WHEN must_specify IS NOT NULL AND rel IS NOT NULL

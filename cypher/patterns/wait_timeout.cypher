@@ -76,6 +76,7 @@ WITH rel, rev, said, r, w,
        WHEN p.phase = 'Running' THEN 'running but not ready' +
          CASE WHEN coalesce(p.has_readiness_probe, false) THEN ' (readiness probe has not passed yet)' ELSE '' END
        ELSE coalesce(p.phase, 'unknown') + ', not ready' END} END AS pod_state
+WITH rel, rev, said, r, w, pod_state ORDER BY pod_state.pod.name
 WITH rel, rev, said, r, w, collect(pod_state) AS pods
 OPTIONAL MATCH (we:Event)-[:ABOUT]->(w)
 WHERE we.type = 'Warning'

@@ -11,7 +11,7 @@ the pattern kgrca should name (``diagnosis``; ``null`` for a healthy run that mu
     expect_output: "pre-upgrade hooks failed"
     kill_when: {release_status: pending-upgrade}     # run in background, SIGKILL once this holds
     wait: {event: BackOff, timeout: 60}              # or pod_waiting / pod_terminated / job_failed /
-                                                     #    release_status / pod_phase
+                                                     #    release_status / pod_phase / pod_restarts
 """
 
 from __future__ import annotations
@@ -161,6 +161,11 @@ class Runner:
                     reasons.add(condition.get("reason", ""))
         return reasons
 
+    def max_restarts(self) -> int:
+        return max((status.get("restartCount", 0)
+                    for pod in self.kubectl_json("get", "pods", "-n", self.scenario.namespace)["items"]
+                    for status in pod.get("status", {}).get("containerStatuses") or []), default=0)
+
     def pod_phases(self) -> set[str]:
         return {p.get("status", {}).get("phase", "") for p in
                 self.kubectl_json("get", "pods", "-n", self.scenario.namespace)["items"]}
@@ -176,6 +181,9 @@ class Runner:
         if "release_status" in spec:
             return (f"a release revision {spec['release_status']}",
                     lambda: spec["release_status"] in self.release_statuses().values())
+        if "pod_restarts" in spec:
+            wanted = int(spec["pod_restarts"])
+            return f"a container restarted {wanted} times", lambda: self.max_restarts() >= wanted
         if "pod_phase" in spec:
             return f"a pod {spec['pod_phase']}", lambda: spec["pod_phase"] in self.pod_phases()
         raise ScenarioFailed(f"{self.scenario.name}: unknown wait {spec}")

@@ -107,3 +107,26 @@ def test_template_error_leaves_no_trace_in_the_api(tools):
     runner.run()
     assert runner.release_statuses() == {1: "deployed"}
     assert "execution error" in runner.results[-1].output
+
+
+def test_kgrca_record_cli_writes_what_the_watcher_sees(tools, tmp_path):
+    out = tmp_path / "smoke.jsonl"
+    done = subprocess.run([sys.executable, "-m", "kgrca.cli", "record", "--out", str(out), "--kubeconfig",
+                           str(tools.kubeconfig), "--namespace", control_plane.SMOKE_NAMESPACE, "--duration", "3s"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    kinds = {(line["object"]["kind"], line["object"]["metadata"]["name"]) for line in lines}
+    assert ("Namespace", control_plane.SMOKE_NAMESPACE) in kinds
+    assert {("Node", name) for name in control_plane.NODES} <= kinds
+    # Only the asked namespace: the other scenarios' namespaces are not in this recording.
+    assert {name for kind, name in kinds if kind == "Namespace"} == {control_plane.SMOKE_NAMESPACE}
+    assert f"wrote {len(lines)} watch events" in done.stderr
+
+
+def test_a_missing_kubeconfig_is_one_clear_line(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "kgrca.cli", "record", "--out", str(tmp_path / "x.jsonl"),
+                           "--kubeconfig", str(tmp_path / "nope")], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [f"kgrca: --kubeconfig {tmp_path / 'nope'}: no such file"]

@@ -414,6 +414,52 @@ def hook_network_policy_timeout() -> tuple[Story, Expected]:
                 "consequences": ["hook_deadline"]}
 
 
+def migrate_cannot_connect(st: Story, message: str) -> None:
+    job = hook_job("api-migrate", created=at(T0, 2), failed=2, failed_reason="BackoffLimitExceeded",
+                   failed_message="Job has reached the specified backoff limit")
+    first = job_pod(job, "t1t1t", created=at(T0, 3), phase="Failed", state=terminated(1, at(T0, 4), at(T0, 9), message))
+    second = job_pod(job, "t2t2t", created=at(T0, 12), phase="Failed",
+                     state=terminated(1, at(T0, 13), at(T0, 18), message))
+    revision(st, 7, "failed", description=UPGRADE_HOOK_FAILED + "job api-migrate failed: BackoffLimitExceeded",
+             hooks=[hook("api-migrate", "pre-upgrade", phase="Failed", started=at(T0, 1), completed=at(T0, 20))],
+             when=T0, pending_first=True, ended=at(T0, 20))
+    st.add(job, at(T0, 19))
+    st.add(first, at(T0, 9))
+    st.add(second, at(T0, 18))
+
+
+@scenario
+def hook_script_failed_target_down() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    st.add(service_obj("postgres", "data", release=None, cluster_ip="10.96.0.15"), at(T0, -86400))
+    st.add(f.pod("postgres-0", "data", labels={"app": "postgres"}, ready=False, waiting="CrashLoopBackOff",
+                 image="postgres:16", restarts=7, created=at(T0, -600),
+                 last_terminated={"exitCode": 1, "reason": "Error", "startedAt": at(T0, -60),
+                                  "finishedAt": at(T0, -58)}), at(T0, -50))
+    migrate_cannot_connect(st, 'failed to connect to `host=postgres.data.svc user=api database=api`: dial error '
+                               '(dial tcp 10.96.0.15:5432: connect: connection refused)')
+    return st, {"description": "the hook cannot connect because the database itself is down (its only pod "
+                               "crash-loops): not a NetworkPolicy",
+                "expected": "hook_script_failed", "now": at(T0, 600), "release": "prod/api",
+                "evidence": ["connection refused"], "absent": ["hook_network_policy"]}
+
+
+@scenario
+def hook_network_policy_target_up() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    st.add(service_obj("postgres", "data", release=None, cluster_ip="10.96.0.15"), at(T0, -86400))
+    st.add(f.pod("postgres-0", "data", labels={"app": "postgres"}, ready=True, image="postgres:16",
+                 created=at(T0, -86400)), at(T0, -86400))
+    migrate_cannot_connect(st, 'failed to connect to `host=postgres.data.svc user=api database=api`: dial error '
+                               '(dial tcp 10.96.0.15:5432: i/o timeout)')
+    return st, {"description": "the hook's connection to a database that is up (1 ready pod) times out",
+                "expected": "hook_network_policy", "now": at(T0, 600), "release": "prod/api",
+                "evidence": ["data/postgres", "1 ready pod"], "min_confidence": 0.7,
+                "resolution": ["kubectl -n data get networkpolicy"], "consequences": ["hook_script_failed"]}
+
+
 # --- stuck_release --------------------------------------------------------------------------------
 
 

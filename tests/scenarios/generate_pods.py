@@ -3,7 +3,8 @@
     python tests/scenarios/generate_pods.py            rewrite them
     python tests/scenarios/generate_pods.py --check    exit 1 when one on disk differs (CI)
 
-Each scenario is a function returning its input lines (in delivery order) and what must come out.
+Each scenario is a function returning its input lines (in delivery order) and what must come out;
+RECORDED lists the scenarios whose input is a real recording (tests/e2e/recordings), expected.yaml only.
 Near-misses are named after the pattern they must not trigger (crashloop_restarted_once_healthy).
 Messages are the kubelet's, the scheduler's and the controllers' own, from
 ../shared/reference/failure-messages.jsonl. Times are fixed, so the output is the same on every run.
@@ -792,6 +793,51 @@ def node_not_ready_cni() -> tuple[Lines, Expected]:
         "resolution": ["kubectl -n kube-system get pods -o wide --field-selector spec.nodeName=node-4"]}
 
 
+# --- real recordings (tests/e2e/recordings: a real API server, kwok's kubelet and helm) -------------
+
+# Pod names and times change whenever a recording is made again: evidence names the workload, not the pod,
+# and no `now` is set (these patterns judge the state, not its age).
+RECORDINGS = "../../e2e/recordings/"
+RECORDED: dict[str, Expected] = {
+    "crashloop_recorded": {
+        "description": "recorded: helm install of a Deployment whose container exits 1 (kwok, helm 3.22)",
+        "expected": "crashloop", "recording": RECORDINGS + "crashloop.jsonl", "release": "e2e-crashloop/auth", "subject": "Deployment/e2e-crashloop/auth",
+        "evidence": ["auth-", "exit code 1", "CrashLoopBackOff"],
+        "resolution": ["kubectl -n e2e-crashloop logs auth-", "-c web --previous"], "roots": 1},
+    "image_pull_backoff_recorded": {
+        "description": "recorded: the image's registry does not resolve (no such host)",
+        "expected": "image_pull_backoff", "recording": RECORDINGS + "image_pull.jsonl", "release": "e2e-image-pull/gateway",
+        "evidence": ["gateway-", "registry.invalid/acme/gateway:2.52", "cannot be reached"],
+        "resolution": ["nslookup registry.invalid"], "roots": 1},
+    "create_container_config_error_recorded": {
+        "description": "recorded: envFrom names ConfigMap app-settings, which nobody created",
+        "expected": "create_container_config_error", "recording": RECORDINGS + "missing_configmap.jsonl",
+        "release": "e2e-missing-configmap/payments",
+        "evidence": ["payments-", "app-settings", 'configmap "app-settings" not found'],
+        "resolution": ["kubectl -n e2e-missing-configmap create configmap app-settings"], "roots": 1},
+    "oom_killed_recorded": {
+        "description": "recorded: the container grows past its 128Mi limit and is OOMKilled into a crash loop",
+        "expected": "oom_killed", "recording": RECORDINGS + "oomkilled.jsonl", "release": "e2e-oomkilled/reports", "consequences": ["crashloop"],
+        "evidence": ["reports-", "OOMKilled", "128Mi"],
+        "resolution": ["helm upgrade reports <chart> -n e2e-oomkilled --reuse-values "
+                       "--set resources.limits.memory=256Mi"], "roots": 1},
+    "probe_failing_recorded": {
+        "description": "recorded: the container runs but its readiness probe answers 503",
+        "expected": "probe_failing", "recording": RECORDINGS + "probe_failing.jsonl", "release": "e2e-probe-failing/notifications",
+        "evidence": ["notifications-", "Readiness probe failed", "503"], "roots": 1},
+    "probe_failing_wait_timeout_recorded": {
+        "description": "recorded: `helm install --wait --timeout 20s` fails because the readiness probe never passes",
+        "expected": "probe_failing", "recording": RECORDINGS + "wait_timeout.jsonl", "release": "e2e-wait-timeout/recommendations", "consequences": ["wait_timeout"],
+        "evidence": ["recommendations-", "Readiness probe failed"], "roots": 1},
+    "pod_unschedulable_recorded": {
+        "description": "recorded: the pods ask for 16 CPUs, more than any node has (Kubernetes 1.36 wording)",
+        "expected": "pod_unschedulable", "recording": RECORDINGS + "unschedulable.jsonl", "release": "e2e-unschedulable/analytics",
+        "evidence": ["analytics-", "Insufficient cpu", "nodes are available"],
+        "resolution": ["kubectl -n e2e-unschedulable set resources deployment/analytics --requests=cpu=<less>"],
+        "roots": 1},
+}
+
+
 # --- writing ------------------------------------------------------------------------------------
 
 
@@ -805,6 +851,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help="only these scenarios")
     args = parser.parse_args(argv)
     stale = []
+    for name, expected in RECORDED.items():
+        if args.names and name not in args.names:
+            continue
+        path = suite.SCENARIO_ROOT / name / suite.EXPECTED_FILE
+        text = expected_text(expected)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            stale.append(name)
+            if not args.check:
+                path.parent.mkdir(exist_ok=True)
+                path.write_text(text, encoding="utf-8")
     for name, build in SCENARIOS.items():
         if args.names and name not in args.names:
             continue
@@ -821,7 +877,7 @@ def main(argv: list[str] | None = None) -> int:
         if changed:
             stale.append(name)
     verb = "stale" if args.check else "written"
-    print(f"{len(SCENARIOS)} scenarios; {verb}: {', '.join(stale) or 'none'}")
+    print(f"{len(SCENARIOS) + len(RECORDED)} scenarios; {verb}: {', '.join(stale) or 'none'}")
     return 1 if args.check and stale else 0
 
 
