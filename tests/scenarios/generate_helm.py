@@ -440,9 +440,10 @@ def hook_script_failed_target_down() -> tuple[Story, Expected]:
     migrate_cannot_connect(st, 'failed to connect to `host=postgres.data.svc user=api database=api`: dial error '
                                '(dial tcp 10.96.0.15:5432: connect: connection refused)')
     return st, {"description": "the hook cannot connect because the database itself is down (its only pod "
-                               "crash-loops): not a NetworkPolicy",
-                "expected": "hook_script_failed", "now": at(T0, 600), "release": "prod/api",
-                "evidence": ["connection refused"], "absent": ["hook_network_policy"]}
+                               "crash-loops): the crash loop comes first, hook_script_failed tells the release's "
+                               "side, and no NetworkPolicy is suspected",
+                "expected": "crashloop", "now": at(T0, 600), "subject": "Pod/data/postgres-0",
+                "absent": ["hook_network_policy"], "roots": 2}
 
 
 @scenario

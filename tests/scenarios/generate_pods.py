@@ -801,12 +801,14 @@ RECORDINGS = "../../e2e/recordings/"
 RECORDED: dict[str, Expected] = {
     "crashloop_recorded": {
         "description": "recorded: helm install of a Deployment whose container exits 1 (kwok, helm 3.22)",
-        "expected": "crashloop", "recording": RECORDINGS + "crashloop.jsonl", "release": "e2e-crashloop/auth", "subject": "Deployment/e2e-crashloop/auth",
+        "expected": "crashloop", "recording": RECORDINGS + "crashloop.jsonl",
+        "release": "e2e-crashloop/auth", "subject": "Deployment/e2e-crashloop/auth",
         "evidence": ["auth-", "exit code 1", "CrashLoopBackOff"],
         "resolution": ["kubectl -n e2e-crashloop logs auth-", "-c web --previous"], "roots": 1},
     "image_pull_backoff_recorded": {
         "description": "recorded: the image's registry does not resolve (no such host)",
-        "expected": "image_pull_backoff", "recording": RECORDINGS + "image_pull.jsonl", "release": "e2e-image-pull/gateway",
+        "expected": "image_pull_backoff", "recording": RECORDINGS + "image_pull.jsonl",
+        "release": "e2e-image-pull/gateway",
         "evidence": ["gateway-", "registry.invalid/acme/gateway:2.52", "cannot be reached"],
         "resolution": ["nslookup registry.invalid"], "roots": 1},
     "create_container_config_error_recorded": {
@@ -817,21 +819,25 @@ RECORDED: dict[str, Expected] = {
         "resolution": ["kubectl -n e2e-missing-configmap create configmap app-settings"], "roots": 1},
     "oom_killed_recorded": {
         "description": "recorded: the container grows past its 128Mi limit and is OOMKilled into a crash loop",
-        "expected": "oom_killed", "recording": RECORDINGS + "oomkilled.jsonl", "release": "e2e-oomkilled/reports", "consequences": ["crashloop"],
+        "expected": "oom_killed", "recording": RECORDINGS + "oomkilled.jsonl",
+        "release": "e2e-oomkilled/reports", "consequences": ["crashloop"],
         "evidence": ["reports-", "OOMKilled", "128Mi"],
         "resolution": ["helm upgrade reports <chart> -n e2e-oomkilled --reuse-values "
                        "--set resources.limits.memory=256Mi"], "roots": 1},
     "probe_failing_recorded": {
         "description": "recorded: the container runs but its readiness probe answers 503",
-        "expected": "probe_failing", "recording": RECORDINGS + "probe_failing.jsonl", "release": "e2e-probe-failing/notifications",
+        "expected": "probe_failing", "recording": RECORDINGS + "probe_failing.jsonl",
+        "release": "e2e-probe-failing/notifications",
         "evidence": ["notifications-", "Readiness probe failed", "503"], "roots": 1},
     "probe_failing_wait_timeout_recorded": {
         "description": "recorded: `helm install --wait --timeout 20s` fails because the readiness probe never passes",
-        "expected": "probe_failing", "recording": RECORDINGS + "wait_timeout.jsonl", "release": "e2e-wait-timeout/recommendations", "consequences": ["wait_timeout"],
+        "expected": "probe_failing", "recording": RECORDINGS + "wait_timeout.jsonl",
+        "release": "e2e-wait-timeout/recommendations", "consequences": ["wait_timeout"],
         "evidence": ["recommendations-", "Readiness probe failed"], "roots": 1},
     "pod_unschedulable_recorded": {
         "description": "recorded: the pods ask for 16 CPUs, more than any node has (Kubernetes 1.36 wording)",
-        "expected": "pod_unschedulable", "recording": RECORDINGS + "unschedulable.jsonl", "release": "e2e-unschedulable/analytics",
+        "expected": "pod_unschedulable", "recording": RECORDINGS + "unschedulable.jsonl",
+        "release": "e2e-unschedulable/analytics",
         "evidence": ["analytics-", "Insufficient cpu", "nodes are available"],
         "resolution": ["kubectl -n e2e-unschedulable set resources deployment/analytics --requests=cpu=<less>"],
         "roots": 1},
