@@ -50,3 +50,9 @@ def test_generated_helm_scenarios_are_current():
     from tests.scenarios import generate_helm
 
     assert generate_helm.main(["--check"]) == 0, "run: python tests/scenarios/generate_helm.py"
+
+
+def test_generated_pod_scenarios_are_current():
+    from tests.scenarios import generate_pods
+
+    assert generate_pods.main(["--check"]) == 0, "run: python tests/scenarios/generate_pods.py"

@@ -7,6 +7,7 @@ import json
 import sys
 
 from kg_builder.times import parse_time
+from kg_builder.writer import apply_schema
 from kgrca.config import Config
 from kgrca.contracts import KgrcaError
 from kgrca.graphdb import driver_for
@@ -47,6 +48,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if args.now and now is None:
         raise KgrcaError(f"--now {args.now!r}: expected an RFC 3339 time like 2026-11-20T10:00:00Z")
     with driver_for(cfg) as driver:
+        apply_schema(driver, cfg.neo4j_database)  # patterns start from indexes; idempotent and quick
         if release_key:
             found = driver.execute_query("MATCH (r:Release {key: $k}) RETURN count(r) AS n", k=release_key,
                                          database_=cfg.neo4j_database).records[0]["n"]

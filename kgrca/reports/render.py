@@ -84,7 +84,8 @@ h1{font-size:1.6rem}h2{border-bottom:2px solid #e3e6ea;padding-bottom:.2rem;marg
 .sev.medium,.sev.low{background:#d69a2d}.muted{color:#5b6570}
 pre{background:#1d2329;color:#e9edf1;padding:.7rem;border-radius:6px;overflow-x:auto}
 ul.evidence li{margin:.15rem 0} table.tl{font-size:12px;border-collapse:collapse}
-table.tl td{padding:.1rem .5rem;vertical-align:top;border-bottom:1px solid #eef0f2} svg.timeline{max-width:100%;height:auto;border:1px solid #e3e6ea;border-radius:6px}
+table.tl td{padding:.1rem .5rem;vertical-align:top;border-bottom:1px solid #eef0f2}
+svg.timeline{max-width:100%;height:auto;border:1px solid #e3e6ea;border-radius:6px}
 """
 
 
