@@ -24,6 +24,15 @@ import yaml
 from kgrca.contracts import PermanentError
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
+# Built-in kinds that live outside any namespace: a manifest may still carry the release's namespace for
+# them, but their live objects (and so their name slots) have none.
+CLUSTER_SCOPED = frozenset({
+    "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
+    "StorageClass", "PriorityClass", "IngressClass", "RuntimeClass", "CSIDriver", "CSINode", "VolumeAttachment",
+    "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding", "APIService", "CertificateSigningRequest", "PodSecurityPolicy",
+    "FlowSchema", "PriorityLevelConfiguration",
+})
 SECRET_TYPE = "helm.sh/release.v1"
 _SOURCE = re.compile(r"^# Source: (.+)$", re.MULTILINE)
 
@@ -132,7 +141,7 @@ def parse_manifest(manifest: str, default_namespace: str) -> list[ManifestObject
                 continue
             objects.append(ManifestObject(
                 api_version=str(item.get("apiVersion", "")), kind=str(item["kind"]), name=str(meta["name"]),
-                namespace=meta.get("namespace") or default_namespace,
+                namespace=None if item["kind"] in CLUSTER_SCOPED else meta.get("namespace") or default_namespace,
                 source=source.group(1).strip() if source else None))
     return objects
 

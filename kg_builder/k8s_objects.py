@@ -396,7 +396,7 @@ def _release_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emi
     yield webhook_context.REVISION_FROM_SYNC, {"key": key, "release_key": rel_key}
     for item in release.manifest:
         yield st.DECLARES, {"revision_key": key, "rv": rv, "ref": resource_ref(item.kind, item.namespace, item.name),
-                            "kind": item.kind, "namespace": item.namespace, "name": item.name,
+                            "kind": item.kind, "namespace": item.namespace or "", "name": item.name,
                             "api_version": item.api_version, "source": item.source}
     for hook in release.hooks:
         kind = hook.get("kind") or ""

@@ -87,3 +87,10 @@ def test_only_helm_storage_is_recognised():
     assert helm_release.is_release_storage(secret)
     assert not helm_release.is_release_storage(other)
     assert helm_release.is_release_storage(f.release_configmap(_release()))
+
+
+def test_cluster_scoped_kinds_get_no_namespace():
+    text = f.manifest(("rbac.authorization.k8s.io/v1", "ClusterRole", "reader"),
+                      ("apiextensions.k8s.io/v1", "CustomResourceDefinition", "widgets.example.com"))
+    assert [(o.kind, o.namespace) for o in helm_release.parse_manifest(text, "prod")] == [
+        ("ClusterRole", None), ("CustomResourceDefinition", None)]
