@@ -121,11 +121,11 @@ class Detector:
             pattern=pattern.id, title=pattern.title, severity=pattern.severity, tags=list(pattern.tags),
             confidence=float(confidence if confidence is not None else pattern.confidence),
             summary=row["summary"], details=row.get("details") or "",
-            evidence=[_plain(e) for e in row.get("evidence") or [] if e],
+            evidence=[plain(e) for e in row.get("evidence") or [] if e],
             impact=pattern.impact, resolution=[],
             release={"key": release_key} if release_key else None,
-            subject=_plain(row.get("subject") or {}), operation_id=row.get("operation_id"),
-            event_chain=sorted((_plain(e) for e in row.get("event_chain") or [] if e and e.get("at")),
+            subject=plain(row.get("subject") or {}), operation_id=row.get("operation_id"),
+            event_chain=sorted((plain(e) for e in row.get("event_chain") or [] if e and e.get("at")),
                                key=lambda e: e["at"]),
         )
 
@@ -136,7 +136,7 @@ class Detector:
         with self.driver.session(database=self.cfg.neo4j_database, default_access_mode=neo4j.READ_ACCESS,
                                  notifications_min_severity="OFF") as s:
             context = {r["key"]: r.data() for r in s.run(RELEASE_CONTEXT, keys=keys)}
-            webhooks = {r["key"]: _plain(r.data()) for r in s.run(WEBHOOK_CONTEXT, keys=keys)}
+            webhooks = {r["key"]: plain(r.data()) for r in s.run(WEBHOOK_CONTEXT, keys=keys)}
         for diagnosis in diagnoses:
             if not diagnosis.release:
                 continue
@@ -173,12 +173,12 @@ def _operation(release: dict[str, Any]) -> str | None:
     return "upgrade"
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """Neo4j temporal values to ISO strings, so a diagnosis is plain JSON."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if hasattr(value, "iso_format"):
         return value.iso_format()
     if isinstance(value, dt.datetime | dt.date):

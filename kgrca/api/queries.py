@@ -11,6 +11,8 @@ from typing import Any
 
 import neo4j
 
+from rca.runner import plain
+
 RELEASE_FIELDS = (".key, .namespace, .name, .status, .latest_version, .description, .chart, .chart_version, "
                   ".app_version, .last_deployed")
 
@@ -136,19 +138,6 @@ RETURN j.created_at AS at, 'incident ' + j.key + ' opened: ' + coalesce(j.summar
        {kind: 'JiraIssue', name: j.key} AS subject
 """,
 }
-
-
-def plain(value: Any) -> Any:
-    """Neo4j temporal values as ISO 8601 strings, recursively, so results are plain JSON."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if hasattr(value, "iso_format"):
-        return value.iso_format()
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return value
 
 
 def _read(driver: neo4j.Driver, database: str, query: str, **params: Any) -> list[dict[str, Any]]:

@@ -9,10 +9,11 @@ import threading
 import time
 
 from ingest.k8s_watch import start_watch
-from kg_builder.writer import Neo4jWriter, apply_schema
+from kg_builder.writer import apply_schema
 from kgrca.config import Config
-from kgrca.contracts import KgrcaError, Observation, TemporaryError
+from kgrca.contracts import GraphWriter, Observation, TemporaryError
 from kgrca.graphdb import connect
+from webhooks import sinks
 
 log = logging.getLogger("kgrca.watch")
 
@@ -40,17 +41,13 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:
     parser.set_defaults(func=run)
 
 
-def make_sink(name: str, cfg: Config):
-    """A GraphWriter for the named sink."""
-    if name == "kafka":
-        try:
-            from kgrca.bus import KafkaSink
-        except ImportError:
-            raise KgrcaError("the Kafka sink is not available in this build") from None
-        return KafkaSink(cfg)
-    driver = connect(cfg)
-    apply_schema(driver, cfg.neo4j_database)
-    return Neo4jWriter(driver, cfg.batch_size, cfg.neo4j_database)
+def make_sink(name: str, cfg: Config) -> GraphWriter:
+    """The sink named by --sink; with neo4j, on a fresh driver with the schema applied (the writer owns it)."""
+    driver = None
+    if name == "neo4j":
+        driver = connect(cfg)
+        apply_schema(driver, cfg.neo4j_database)
+    return sinks.make_sink(name, cfg, driver)
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
