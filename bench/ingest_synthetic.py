@@ -88,7 +88,7 @@ def main() -> None:
     wipe(driver)
     apply_schema(driver)
 
-    writer = Neo4jWriter(driver, cfg.batch_size)
+    writer = Neo4jWriter.from_config(driver, cfg)
     started = time.perf_counter()
     stats = writer.write(cluster(args.pods, args.events, args.releases, args.revisions))
     batched_s = time.perf_counter() - started

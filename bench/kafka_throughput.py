@@ -90,7 +90,7 @@ def throughput(base: Config, driver, count: int, discard: bool = False) -> float
     published = time.perf_counter() - started
     print(f"published {count:,} messages in {published:.1f}s ({count / published:,.0f}/s, idempotent, acks=all)")
 
-    builder = Builder(cfg, Discard() if discard else Neo4jWriter(driver, cfg.batch_size))
+    builder = Builder(cfg, Discard() if discard else Neo4jWriter.from_config(driver, cfg))
     began = time.monotonic()
     totals = builder.run(once=True)
     assert totals.messages == count and totals.dead_lettered == 0, totals
@@ -115,7 +115,7 @@ def latency(base: Config, driver, rate: int, seconds: float) -> tuple[float, flo
         now_ms = time.time() * 1000
         latencies.extend(now_ms - m.timestamp()[1] for m in records)
 
-    builder = Builder(cfg, Neo4jWriter(driver, cfg.batch_size), on_committed=committed)
+    builder = Builder(cfg, Neo4jWriter.from_config(driver, cfg), on_committed=committed)
     stop = threading.Event()
     runner = threading.Thread(target=builder.run, args=(stop,), daemon=True)
     runner.start()
@@ -151,11 +151,11 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=50_000, help="messages for the throughput run")
     parser.add_argument("--rate", type=int, default=1_000, help="events/s of the latency run")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the latency run")
-    parser.add_argument("--batch-size", type=int, default=None, help="builder batch size (default: setting)")
+    parser.add_argument("--build-batch", type=int, default=None, help="messages per builder batch (default: setting)")
     args = parser.parse_args()
     base = load_config()
-    if args.batch_size:
-        base = base.replace(batch_size=args.batch_size)
+    if args.build_batch:
+        base = base.replace(build_batch=args.build_batch)
     driver = connect(base)
     try:
         wipe(driver, base.neo4j_database)

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from kg_builder.times import parse_time
+from kgrca import yamlio
 from kgrca.contracts import K8S_ACTIONS, Observation, PermanentError, utc_now
 
 SUFFIXES = {".json", ".jsonl", ".ndjson", ".yaml", ".yml"}
@@ -117,7 +118,7 @@ class FileSource:
 
     def _read_yaml(self, path: Path) -> Iterator[Observation]:
         try:
-            documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+            documents = list(yamlio.safe_load_all(path.read_text(encoding="utf-8")))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"{path}:{mark.line + 1}" if mark else str(path)

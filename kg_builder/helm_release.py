@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from kgrca import yamlio
 from kgrca.contracts import PermanentError
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -132,7 +133,7 @@ def parse_manifest(manifest: str, default_namespace: str) -> list[ManifestObject
     for document in re.split(r"^---\s*$", manifest or "", flags=re.MULTILINE):
         source = _SOURCE.search(document)
         try:
-            body = yaml.safe_load(document)
+            body = yamlio.safe_load(document)
         except yaml.YAMLError:
             continue
         for item in _items(body):
@@ -189,7 +190,7 @@ def read_release(obj: dict[str, Any]) -> HelmRelease:
 def hook_namespace(hook: dict[str, Any], default_namespace: str) -> str:
     """The namespace a hook's object lives in (its manifest may name one)."""
     try:
-        body = yaml.safe_load(hook.get("manifest") or "")
+        body = yamlio.safe_load(hook.get("manifest") or "")
     except yaml.YAMLError:
         return default_namespace
     if isinstance(body, dict):

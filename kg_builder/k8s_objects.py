@@ -47,14 +47,14 @@ def _object_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emit
     deleted = observation.action == "DELETED"
     props = _common_props(obj)
     props.update(_KIND_PROPS.get(kind, _no_props)(obj))
+    if kind in _HEALTH_KINDS:
+        props["unhealthy"] = _unhealthy_now(kind, props)
     with_times(props, *_TIME_FIELDS)
     yield st.object_upsert(kind if _LABEL_SAFE.match(kind) else "Object"), {
         "uid": uid, "ref": props["ref"], "kind": kind, "namespace": namespace, "name": meta.get("name"),
         "rv": _resource_version(meta), "props": props, "deleted": deleted,
         "at": parse_time(observation.observed_at),
     }
-    yield st.INSTANCE_OF, {"uid": uid, "ref": props["ref"], "kind": kind, "namespace": namespace,
-                           "name": meta.get("name")}
     if kind in ("Job", "Pod"):
         yield st.OBJECT_RAN_FOR_HOOK, {"uid": uid}
     for owner in meta.get("ownerReferences") or []:
@@ -180,6 +180,13 @@ def _pod_references(spec: dict[str, Any]) -> Iterator[tuple[str, str, str, bool,
 
 
 def _container_state_rows(uid: str, obj: dict[str, Any], observation: Observation) -> Iterator[Emitted]:
+    """One row per pod with all its container states, as conditions are written."""
+    states = list(_container_states(uid, obj, observation))
+    if states:
+        yield st.CONTAINER_STATES, {"uid": uid, "items": states}
+
+
+def _container_states(uid: str, obj: dict[str, Any], observation: Observation) -> Iterator[dict[str, Any]]:
     status = obj.get("status") or {}
     for init, field in ((True, "initContainerStatuses"), (False, "containerStatuses")):
         for container in status.get(field) or []:
@@ -191,11 +198,11 @@ def _container_state_rows(uid: str, obj: dict[str, Any], observation: Observatio
                         continue
                     reason = detail.get("reason") or ("Running" if state == "running" else None)
                     at = detail.get("finishedAt") or detail.get("startedAt") or observation.observed_at
-                    yield st.CONTAINER_STATE, {
-                        "uid": uid, "key": f"{uid}/{name}/{restart}/{state}/{reason or ''}",
+                    yield {
+                        "key": f"{uid}/{name}/{restart}/{state}/{reason or ''}",
                         "at": parse_time(at),
                         "props": {
-                            "pod_uid": uid, "container": name, "init": init, "state": state, "reason": reason,
+                            "container": name, "init": init, "state": state, "reason": reason,
                             "message": (detail.get("message") or "")[:2000] or None,
                             "exit_code": detail.get("exitCode"), "signal": detail.get("signal"),
                             "restart_count": restart, "started_at": parse_time(detail.get("startedAt")),
@@ -300,30 +307,55 @@ _KIND_PROPS = {
 }
 _KIND_EXTRA = {"Pod": _pod_rows, "Service": _service_rows}
 _TIME_FIELDS = ("created_at", "start_time", "completion_time")
+_HEALTH_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "PersistentVolumeClaim")
+
+
+def _unhealthy_now(kind: str, props: dict[str, Any]) -> bool | None:
+    """True when the workload or claim is not healthy now, else None (so the property is removed).
+
+    Stored so partial_deployment starts from an index seek on the few unhealthy objects instead of reading
+    every workload's replicas; the same tests as that pattern's per-object state, from the same props.
+    """
+    if kind in ("Deployment", "StatefulSet"):
+        wanted = props.get("replicas")
+        unhealthy = (props.get("ready_replicas") or 0) < (1 if wanted is None else wanted)
+    elif kind == "DaemonSet":
+        unhealthy = (props.get("ready_replicas") or 0) < (props.get("desired_scheduled") or 0)
+    elif kind == "Job":
+        unhealthy = props.get("failed_reason") is not None
+    else:  # PersistentVolumeClaim
+        unhealthy = (props.get("phase") or "Pending") != "Bound"
+    return True if unhealthy else None
 
 
 def _condition_rows(uid: str, kind: str, obj: dict[str, Any], observation: Observation) -> Iterator[Emitted]:
+    """One row per object with all its conditions: the object is looked up once, not once per condition."""
+    conditions = list(_conditions(uid, kind, obj, observation))
+    if conditions:
+        yield st.CONDITIONS, {"uid": uid, "items": conditions}
+
+
+def _conditions(uid: str, kind: str, obj: dict[str, Any], observation: Observation) -> Iterator[dict[str, Any]]:
     status = obj.get("status")
     if not isinstance(status, dict):
         return
     if kind == "Pod" and status.get("phase"):
         phase = status["phase"]
-        yield st.CONDITION, {
-            "uid": uid, "key": f"{uid}/Phase/{phase}/{status.get('reason') or ''}",
+        yield {
+            "key": f"{uid}/Phase/{phase}/{status.get('reason') or ''}",
             "at": parse_time(_phase_time(status, phase) or observation.observed_at),
-            "props": {"object_uid": uid, "type": "Phase", "status": phase, "reason": status.get("reason"),
+            "props": {"type": "Phase", "status": phase, "reason": status.get("reason"),
                       "message": status.get("message")}}
     for condition in status.get("conditions") or []:
         if not isinstance(condition, dict) or not condition.get("type"):
             continue
         at = (condition.get("lastTransitionTime") or condition.get("lastUpdateTime")
               or condition.get("lastHeartbeatTime") or observation.observed_at)
-        yield st.CONDITION, {
-            "uid": uid,
+        yield {
             "key": f"{uid}/{condition['type']}/{condition.get('status')}/{condition.get('reason') or ''}/"
                    f"{condition.get('lastTransitionTime') or ''}",
             "at": parse_time(at),
-            "props": {"object_uid": uid, "type": condition["type"], "status": condition.get("status"),
+            "props": {"type": condition["type"], "status": condition.get("status"),
                       "reason": condition.get("reason"),
                       "message": (condition.get("message") or "")[:2000] or None}}
 
@@ -357,17 +389,17 @@ def _event_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emitt
         "count": int(series.get("count") or obj.get("count") or obj.get("deprecatedCount") or 1),
         "first_seen": parse_time(first_seen), "last_seen": parse_time(last_seen or observation.observed_at),
         "source": source.get("component") or obj.get("reportingComponent") or obj.get("reportingController"),
-        "host": source.get("host") or obj.get("reportingInstance"),
+        "host": source.get("host") or obj.get("reportingInstance") or None,
         "namespace": meta.get("namespace") or "",
-        "involved_kind": involved.get("kind"), "involved_name": involved.get("name"),
-        "involved_namespace": namespace, "involved_uid": involved.get("uid"),
-        "involved_field": involved.get("fieldPath"),
-        "involved_ref": resource_ref(involved.get("kind", ""), namespace, involved.get("name", "")),
+        # what the ABOUT link does not say: the name as the Event gave it and the container it points at
+        "involved_name": involved.get("name"), "involved_field": involved.get("fieldPath"),
     }
-    yield st.EVENT, {"uid": uid, "rv": _resource_version(meta), "props": props}
-    about = {"uid": uid, "kind": involved.get("kind"), "name": involved.get("name"), "namespace": namespace,
-             "ref": props["involved_ref"], "involved_uid": involved.get("uid")}
-    yield (st.EVENT_ABOUT_OBJECT if involved.get("uid") else st.EVENT_ABOUT_NAME), about
+    # the rest of the involved object is the ABOUT link's target, not copied onto every Event
+    row = {"uid": uid, "rv": _resource_version(meta), "props": props, "kind": involved.get("kind"),
+           "name": involved.get("name"), "namespace": namespace,
+           "ref": resource_ref(involved.get("kind", ""), namespace, involved.get("name", "")),
+           "involved_uid": involved.get("uid")}
+    yield (st.EVENT_ON_OBJECT if involved.get("uid") else st.EVENT_ON_NAME), row
 
 
 # --- Helm releases ------------------------------------------------------------------------------
@@ -395,7 +427,8 @@ def _release_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emi
                               "next_key": revision_key(release.namespace, release.name, release.version + 1)}
     yield webhook_context.REVISION_FROM_SYNC, {"key": key, "release_key": rel_key}
     for item in release.manifest:
-        yield st.DECLARES, {"revision_key": key, "rv": rv, "ref": resource_ref(item.kind, item.namespace, item.name),
+        yield st.DECLARES, {"revision_key": key, "release_key": rel_key, "rv": rv,
+                            "ref": resource_ref(item.kind, item.namespace, item.name),
                             "kind": item.kind, "namespace": item.namespace or "", "name": item.name,
                             "api_version": item.api_version, "source": item.source}
     for hook in release.hooks:
@@ -405,7 +438,8 @@ def _release_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emi
         namespace = helm_release.hook_namespace(hook, release.namespace)
         key_of_hook = hook_key(release.namespace, release.name, release.version, kind, name)
         yield st.HOOK, {
-            "revision_key": key, "key": key_of_hook, "rv": rv, "ref": resource_ref(kind, namespace, name),
+            "revision_key": key, "release_key": rel_key, "key": key_of_hook, "rv": rv,
+            "ref": resource_ref(kind, namespace, name),
             "kind": kind, "namespace": namespace, "name": name,
             "props": {
                 "name": name, "kind": kind, "namespace": namespace, "path": hook.get("path"),

@@ -16,7 +16,8 @@ _SLOT = ("MERGE (r:Resource {ref: row.ref}) "
 
 @functools.cache
 def object_upsert(label: str) -> Statement:
-    """One statement per kind so its label is static and its plan cached."""
+    """One statement per kind so its label is static and its plan cached. It also links the object to its
+    name slot (INSTANCE_OF), which only the object itself decides."""
     return Statement(f"object:{label}", NODES, f"""
 UNWIND $rows AS row
 MERGE (o:Object {{uid: row.uid}})
@@ -26,12 +27,7 @@ SET o:{label},
     o.rv = CASE WHEN fresh THEN row.rv ELSE o.rv END,
     o.placeholder = CASE WHEN fresh THEN null ELSE o.placeholder END,
     o.deleted_at = CASE WHEN row.deleted THEN coalesce(o.deleted_at, row.at) ELSE o.deleted_at END
-""")
-
-
-INSTANCE_OF = Statement("instance_of", HISTORY, f"""
-UNWIND $rows AS row
-MATCH (o:Object {{uid: row.uid}})
+WITH o, row
 {_SLOT}
 MERGE (o)-[:INSTANCE_OF]->(r)
 """)
@@ -44,7 +40,7 @@ MERGE (p:Object {uid: row.owner_uid})
 ON CREATE SET p.kind = row.owner_kind, p.name = row.owner_name, p.ref = row.owner_ref, p.placeholder = true
 MERGE (o)-[rel:OWNED_BY]->(p)
 SET rel.controller = row.controller
-""")
+""", partition_by="owner_uid")
 
 MANAGES = Statement("manages", HISTORY, """
 UNWIND $rows AS row
@@ -52,7 +48,7 @@ MATCH (o:Object {uid: row.uid})
 MERGE (rel:Release {key: row.key})
 ON CREATE SET rel.namespace = row.namespace, rel.name = row.name
 MERGE (rel)-[:MANAGES]->(o)
-""")
+""", partition_by="key")
 
 SCHEDULED_ON = Statement("scheduled_on", HISTORY, """
 UNWIND $rows AS row
@@ -60,7 +56,7 @@ MATCH (o:Object {uid: row.uid})
 MERGE (r:Resource {ref: row.ref})
 ON CREATE SET r.kind = 'Node', r.namespace = '', r.name = row.name
 MERGE (o)-[:SCHEDULED_ON]->(r)
-""")
+""", partition_by="ref")
 
 USES = Statement("uses", HISTORY, f"""
 UNWIND $rows AS row
@@ -68,50 +64,52 @@ MATCH (o:Object {{uid: row.uid}})
 {_SLOT}
 MERGE (o)-[u:USES {{how: row.how, key: coalesce(row.key, '')}}]->(r)
 SET u.optional = row.optional
-""")
+""", partition_by="ref")
 
-CONTAINER_STATE = Statement("container_state", HISTORY, """
+CONTAINER_STATES = Statement("container_states", HISTORY, """
 UNWIND $rows AS row
 MATCH (o:Object {uid: row.uid})
-MERGE (s:ContainerState {key: row.key})
-ON CREATE SET s.at = row.at
-SET s += row.props
+UNWIND row.items AS item
+MERGE (s:ContainerState {key: item.key})
+ON CREATE SET s.at = item.at
+SET s += item.props
 MERGE (o)-[:HAD_STATE]->(s)
 """)
 
-CONDITION = Statement("condition", HISTORY, """
+CONDITIONS = Statement("conditions", HISTORY, """
 UNWIND $rows AS row
 MATCH (o:Object {uid: row.uid})
-MERGE (c:Condition {key: row.key})
-ON CREATE SET c.at = row.at
-SET c += row.props
+UNWIND row.items AS item
+MERGE (c:Condition {key: item.key})
+ON CREATE SET c.at = item.at
+SET c += item.props
 MERGE (o)-[:HAD_CONDITION]->(c)
 """)
 
-EVENT = Statement("event", NODES, """
+_EVENT_UPSERT = """
 UNWIND $rows AS row
 MERGE (e:Event {uid: row.uid})
 WITH e, row, coalesce(e.rv, -2) <= row.rv AS fresh
 SET e += CASE WHEN fresh THEN row.props ELSE {} END,
     e.rv = CASE WHEN fresh THEN row.rv ELSE e.rv END
-""")
+WITH e, row
+"""
 
-EVENT_ABOUT_OBJECT = Statement("event_about_object", HISTORY, """
-UNWIND $rows AS row
-MATCH (e:Event {uid: row.uid})
+# An Event and its ABOUT link in one pass: the link needs nothing but the Event and its target, which the
+# statement MERGEs itself (as a placeholder until the object's own observation arrives).
+EVENT_ON_OBJECT = Statement("event", NODES, _EVENT_UPSERT + """
 MERGE (o:Object {uid: row.involved_uid})
 ON CREATE SET o.kind = row.kind, o.name = row.name, o.namespace = row.namespace, o.ref = row.ref,
               o.placeholder = true
 MERGE (e)-[:ABOUT]->(o)
-""")
+""", partition_by="involved_uid")
 
-EVENT_ABOUT_NAME = Statement("event_about_name", HISTORY, """
-UNWIND $rows AS row
-MATCH (e:Event {uid: row.uid})
+# An Event whose object has no uid (some controllers leave it out): linked to the object's name slot.
+EVENT_ON_NAME = Statement("event_by_name", NODES, _EVENT_UPSERT + """
 MERGE (r:Resource {ref: row.ref})
 ON CREATE SET r.kind = row.kind, r.namespace = row.namespace, r.name = row.name
 MERGE (e)-[:ABOUT]->(r)
-""")
+""", partition_by="ref")
 
 REVISION = Statement("revision", NODES, """
 UNWIND $rows AS row
@@ -127,7 +125,7 @@ FOREACH (_ IN CASE WHEN fresh AND row.props.version >= coalesce(rel.latest_versi
       rel.description = row.props.description, rel.chart = row.props.chart,
       rel.chart_version = row.props.chart_version, rel.app_version = row.props.app_version,
       rel.last_deployed = row.props.last_deployed)
-""")
+""", partition_by="release_key")
 
 REVISION_REMOVED = Statement("revision_removed", NODES, """
 UNWIND $rows AS row
@@ -143,7 +141,7 @@ WHERE coalesce(rev.storage_rv, -2) <= row.rv
 SET r.api_version = row.api_version
 MERGE (rev)-[d:DECLARES]->(r)
 SET d.api_version = row.api_version, d.source = row.source
-""")
+""", partition_by="release_key")
 
 HOOK = Statement("hook", HISTORY, f"""
 UNWIND $rows AS row
@@ -155,9 +153,11 @@ MERGE (rev)-[:HAS_HOOK]->(h)
 WITH h, row
 {_SLOT}
 MERGE (h)-[:RUNS]->(r)
-""")
+""", partition_by="release_key")
 
 # --- links that need both ends; each runs from whichever end was just written ------------------
+# Their index hints matter: a plan is made once, often on a nearly empty graph, where starting from the
+# few Hooks or Services looks cheapest; on a grown graph that plan scans them all for every row.
 
 _HOOK_WINDOW = """
 h.started_at IS NOT NULL AND j.created_at >= h.started_at - duration('PT30S')
@@ -167,6 +167,7 @@ AND (h.completed_at IS NULL OR j.created_at <= h.completed_at + duration('PT30S'
 HOOK_RAN_AS = Statement("hook_ran_as", LINKS, f"""
 UNWIND $rows AS row
 MATCH (h:Hook {{key: row.key}})-[:RUNS]->(:Resource)<-[:INSTANCE_OF]-(j:Object)
+USING INDEX h:Hook(key)
 WHERE {_HOOK_WINDOW}
 MERGE (h)-[:RAN_AS]->(j)
 """)
@@ -174,6 +175,7 @@ MERGE (h)-[:RAN_AS]->(j)
 OBJECT_RAN_FOR_HOOK = Statement("object_ran_for_hook", LINKS, f"""
 UNWIND $rows AS row
 MATCH (j:Object {{uid: row.uid}})-[:INSTANCE_OF]->(:Resource)<-[:RUNS]-(h:Hook)
+USING INDEX j:Object(uid)
 WHERE {_HOOK_WINDOW}
 MERGE (h)-[:RAN_AS]->(j)
 """)
@@ -191,20 +193,24 @@ WHERE rev.last_deployed IS NOT NULL
   AND op.started_at <= rev.last_deployed + duration('PT5S')
   AND (op.ended_at IS NULL OR op.ended_at >= rev.last_deployed - duration('PT5S'))
 FOREACH (_ IN CASE WHEN op IS NULL THEN [] ELSE [1] END | MERGE (op)-[:PRODUCED]->(rev))
-""")
+""", partition_by="release_key")
 
 POD_SELECTED_BY = Statement("pod_selected_by", LINKS, """
 UNWIND $rows AS row
 MATCH (p:Object {uid: row.uid})
+USING INDEX p:Object(uid)
 MATCH (s:Service {namespace: row.namespace})
+USING INDEX s:Service(namespace)
 WHERE size(s.selector_pairs) > 0 AND all(x IN s.selector_pairs WHERE x IN p.label_pairs)
 MERGE (s)-[:SELECTS]->(p)
-""")
+""", partition_by="namespace")
 
 SERVICE_SELECTS = Statement("service_selects", LINKS, """
 UNWIND $rows AS row
 MATCH (s:Object {uid: row.uid})
+USING INDEX s:Object(uid)
 MATCH (p:Pod {namespace: row.namespace})
+USING INDEX p:Pod(namespace)
 WHERE all(x IN s.selector_pairs WHERE x IN p.label_pairs)
 MERGE (s)-[:SELECTS]->(p)
 """)

@@ -87,7 +87,9 @@ MERGE (op)-[:CHILD_OF]->(parent)
 PRODUCED = Statement("operation_produced", LINKS, f"""
 UNWIND $rows AS row
 MATCH (op:HelmOperation {{operation_id: row.operation_id}})
+USING INDEX op:HelmOperation(operation_id)
 MATCH (rev:Revision {{release_key: row.release_key}})
+USING INDEX rev:Revision(release_key)
 WHERE rev.last_deployed IS NOT NULL
   AND rev.last_deployed >= op.started_at - duration('{PRODUCED_SLACK}')
   AND (op.ended_at IS NULL OR rev.last_deployed <= op.ended_at + duration('{PRODUCED_SLACK}'))

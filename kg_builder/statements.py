@@ -25,6 +25,8 @@ class Statement:
     name: str
     stage: int
     cypher: str
+    # the row field naming the node a row locks most: rows sharing it go through one write session
+    partition_by: str = "uid"
 
     def __post_init__(self) -> None:
         if "UNWIND $rows AS row" not in self.cypher:

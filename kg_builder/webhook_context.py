@@ -144,7 +144,9 @@ MERGE (rev)-[:FROM_COMMIT]->(c)
 REVISION_FROM_SYNC = Statement("revision_from_sync", LINKS, f"""
 UNWIND $rows AS row
 MATCH (rev:Revision {{key: row.key}})
-MATCH (app:ArgoApp)-[:RENDERS]->(:Release {{key: row.release_key}})
+USING INDEX rev:Revision(key)
+MATCH (app:ArgoApp)-[:RENDERS]->(release:Release {{key: row.release_key}})
+USING INDEX release:Release(key)
 MATCH (app)-[s:SYNCED]->(c:Commit)
 WHERE {_SYNC_WINDOW}
 MERGE (rev)-[:FROM_COMMIT]->(c)

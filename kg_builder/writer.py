@@ -1,24 +1,35 @@
 """The GraphWriter: observations in, batched idempotent UNWIND statements out.
 
 Memory stays flat on any input size: observations are taken in chunks, each chunk is mapped to rows,
-grouped by statement and flushed in stage order (nodes, then history, then links). A statement's rows
-go in batches of ``batch_size`` per transaction: one round trip and one cached plan each.
+grouped by statement and flushed in stage order (nodes, then history, then links) while the next chunk
+is mapped. A statement's rows go in batches of ``batch_size`` per transaction (one round trip and one
+cached plan each), dealt over ``write_sessions`` concurrent sessions by the node they lock.
+
+Where the time goes (bench/ingest_synthetic.py) is Neo4j's: a MERGE with its properties and index
+entries costs the server far more than the Python side costs us, so rows are kept few (one per object
+for all its conditions, the Event and its ABOUT link in one) and slim (no copies of what a link says).
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import re
+import threading
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import neo4j
 from neo4j import exceptions as neo4j_errors
 
+from kg_builder.bolt_values import bolt_rows
 from kg_builder.handlers import MAPPERS
 from kg_builder.statements import Row, Statement
+from kgrca.config import Config
 from kgrca.contracts import Observation, PermanentError, TemporaryError, WriteStats
 
 log = logging.getLogger(__name__)
@@ -31,44 +42,87 @@ CHUNK = 5000
 
 
 class Neo4jWriter:
-    """The only writer of the graph (see ``kgrca.contracts.GraphWriter``)."""
+    """The only writer of the graph (see ``kgrca.contracts.GraphWriter``).
+
+    A statement's rows run on ``sessions`` concurrent transactions: Neo4j executes each transaction on one
+    core, so a second one keeps a second core busy. Rows are dealt to the sessions by the node they lock
+    most (``partition_key``), so one object's rows still go in input order through one session and two
+    sessions seldom wait on each other; a deadlock is a transient error the driver retries, and every
+    statement is idempotent.
+    """
 
     def __init__(self, driver: neo4j.Driver, batch_size: int = 1000, database: str | None = None,
-                 on_progress: Callable[[WriteStats], None] | None = None):
+                 on_progress: Callable[[WriteStats], None] | None = None, sessions: int = 2):
         self._driver = driver
         self._batch_size = batch_size
         self._database = database
         self._on_progress = on_progress
-        self.seconds_by_statement: dict[str, float] = defaultdict(float)
+        self._sessions = max(sessions, 1)
+        self._pool = ThreadPoolExecutor(self._sessions, thread_name_prefix="kgrca-writer") \
+            if self._sessions > 1 else None
+        self.seconds_by_statement: dict[str, float] = defaultdict(float)  # summed over sessions
+        self._timing_lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, driver: neo4j.Driver, cfg: Config,
+                    on_progress: Callable[[WriteStats], None] | None = None) -> Neo4jWriter:
+        return cls(driver, cfg.batch_size, cfg.neo4j_database, on_progress, cfg.write_sessions)
 
     def write(self, observations: Iterable[Observation]) -> WriteStats:
+        """Map and write; the next chunk is mapped while the previous one is written (one chunk is
+        written at a time, so chunks still reach the graph in input order)."""
         total = WriteStats()
         iterator = iter(observations)
-        while chunk := list(itertools.islice(iterator, CHUNK)):
-            stats, grouped = map_observations(chunk)
-            stats.rows = self._flush(grouped)
-            total.add(stats)
-            if self._on_progress:
-                self._on_progress(total)
-        return total
+        pending: Future[int] | None = None
+        pending_stats = WriteStats()
+        with ThreadPoolExecutor(1, thread_name_prefix="kgrca-flush") as flusher:
+            while True:
+                chunk = list(itertools.islice(iterator, CHUNK))
+                mapped = map_observations(chunk) if chunk else None
+                if pending is not None:
+                    pending_stats.rows = pending.result()
+                    self._progress(total, pending_stats)
+                    pending = None
+                if mapped is None:
+                    return total
+                pending_stats, grouped = mapped
+                pending = flusher.submit(self._flush, grouped)
+
+    def _progress(self, total: WriteStats, written: WriteStats) -> None:
+        total.add(written)
+        if self._on_progress:
+            self._on_progress(total)
 
     def close(self) -> None:
+        if self._pool:
+            self._pool.shutdown()
         self._driver.close()
 
     def _flush(self, grouped: dict[Statement, list[Row]]) -> int:
-        written = 0
+        # Statements run one after another (stage order); a statement's partitions run side by side. Two
+        # statements at once would lock the same nodes from different partitions and deadlock.
         for statement in sorted(grouped, key=lambda s: (s.stage, s.name)):
-            rows = grouped[statement]
-            started = time.perf_counter()
-            for start in range(0, len(rows), self._batch_size):
-                self._run(statement, rows[start:start + self._batch_size])
+            parts = [part for part in partition(statement, grouped[statement], self._sessions) if part]
+            if self._pool is None or len(parts) == 1:
+                for rows in parts:
+                    self._run_all(statement, rows)
+            else:
+                for future in [self._pool.submit(self._run_all, statement, rows) for rows in parts]:
+                    future.result()
+        return sum(len(rows) for rows in grouped.values())
+
+    def _run_all(self, statement: Statement, rows: list[Row]) -> None:
+        started = time.perf_counter()
+        for start in range(0, len(rows), self._batch_size):
+            self._run(statement, rows[start:start + self._batch_size])
+        with self._timing_lock:
             self.seconds_by_statement[statement.name] += time.perf_counter() - started
-            written += len(rows)
-        return written
 
     def _run(self, statement: Statement, rows: list[Row]) -> None:
+        wire_rows = bolt_rows(rows)
+
         def work(tx: neo4j.ManagedTransaction) -> None:
-            tx.run(statement.cypher, rows=rows).consume()
+            tx.run(statement.cypher, rows=wire_rows).consume()
 
         try:
             with self._driver.session(database=self._database) as session:
@@ -76,6 +130,22 @@ class Neo4jWriter:
         except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired, neo4j_errors.TransientError,
                 OSError) as exc:
             raise TemporaryError(f"Neo4j is unavailable while writing {statement.name}: {exc}") from exc
+
+
+def partition_key(statement: Statement, row: Row) -> str:
+    """The node a row locks most: the statement's ``partition_by`` field, else the row's own key."""
+    return str(row.get(statement.partition_by) or row.get("uid") or row.get("key") or row.get("revision_key")
+               or row.get("ref") or row.get("id") or "")
+
+
+def partition(statement: Statement, rows: list[Row], parts: int) -> list[list[Row]]:
+    """``rows`` dealt into ``parts`` lists by ``partition_key``, each list in input order."""
+    if parts == 1:
+        return [rows]
+    dealt: list[list[Row]] = [[] for _ in range(parts)]
+    for row in rows:
+        dealt[zlib.crc32(partition_key(statement, row).encode()) % parts].append(row)
+    return dealt
 
 
 def map_observations(observations: Iterable[Observation]) -> tuple[WriteStats, dict[Statement, list[Row]]]:
@@ -108,15 +178,26 @@ def schema_statements(root: Path = SCHEMA_ROOT) -> Iterator[str]:
         yield from (part.strip() for part in text.split(";") if part.strip())
 
 
+_SCHEMA_NAME = re.compile(r"^CREATE\s+(?:\w+\s+)?(?:INDEX|CONSTRAINT)\s+(\w+)\s+IF NOT EXISTS", re.IGNORECASE)
+
+
 def apply_schema(driver: neo4j.Driver, database: str | None = None) -> int:
-    """Create every constraint and index that does not exist yet; returns how many statements ran."""
-    count = 0
+    """Create every constraint and index that does not exist yet; returns how many statements ran.
+
+    When every named index and constraint is already there (the usual case: ``diagnose`` and the services
+    call this at start), one SHOW query is all it costs."""
+    statements = list(schema_statements())
+    names = [_SCHEMA_NAME.match(statement) for statement in statements]
     with driver.session(database=database) as session:
-        for statement in schema_statements():
+        if all(names):
+            present = {record["name"] for record in session.run("SHOW INDEXES YIELD name")}
+            present |= {record["name"] for record in session.run("SHOW CONSTRAINTS YIELD name")}
+            if {match.group(1) for match in names} <= present:
+                return 0
+        for statement in statements:
             session.run(statement).consume()
-            count += 1
     session_wait_for_indexes(driver, database)
-    return count
+    return len(statements)
 
 
 def session_wait_for_indexes(driver: neo4j.Driver, database: str | None = None, timeout: float = 120) -> None:

@@ -60,7 +60,22 @@ def _description() -> str:
     return "\n".join(lines)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names, if any (the first word that is not an option or --config's file)."""
+    names = {name for _, commands in GROUPS for name, _ in commands}
+    words = iter(argv)
+    for word in words:
+        if word == "--config":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word if word in names else None
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``argv`` naming a subcommand, only that subcommand's module is imported (they pull
+    in the Kubernetes client, Flask, BCC... and a one-shot ``kgrca diagnose`` should not wait for them)."""
+    chosen = _command_in(argv) if argv is not None else None
     parser = argparse.ArgumentParser(
         prog="kgrca", description=_description(), epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -70,13 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
                                 help=argparse.SUPPRESS)
     for _, commands in GROUPS:
         for name, text in commands:
-            module = importlib.import_module(f"kgrca.commands.{name}")
-            module.register(sub, text)
+            if chosen in (None, name):
+                importlib.import_module(f"kgrca.commands.{name}").register(sub, text)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -13,17 +13,20 @@ import datetime as dt
 import logging
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import neo4j
 
 from kgrca.config import Config
 from kgrca.contracts import SEVERITIES, Diagnosis
+from rca.iso_times import read_datetimes_as_text
 from rca.registry import Pattern, load_patterns
 
 log = logging.getLogger(__name__)
 
 QUERY_TIMEOUT = 20.0
+PARALLEL_PATTERNS = 4
 
 RELEASE_CONTEXT = """
 UNWIND $keys AS key
@@ -78,17 +81,16 @@ class Detector:
         found: list[tuple[Diagnosis, Pattern, dict[str, Any]]] = []
         errors: list[tuple[str, str]] = []
         timings: dict[str, float] = {}
-        for pattern in self.patterns:
-            if only and pattern.id not in only:
-                continue
-            started = time.perf_counter()
-            try:
-                rows = self._query(pattern, release_key, now)
-                found.extend((self._diagnosis(pattern, row), pattern, row.get("vars") or {}) for row in rows)
-            except Exception as exc:  # one broken pattern must not hide the others' findings
-                log.error("[%s] %s", pattern.id, exc)
-                errors.append((pattern.id, f"{exc.__class__.__name__}: {exc}"))
-            timings[pattern.id] = time.perf_counter() - started
+        selected = [pattern for pattern in self.patterns if not only or pattern.id in only]
+        # A few patterns at once: Neo4j runs one query while this process decodes another's rows. Results
+        # are taken in the patterns' order, so the outcome does not depend on which finished first.
+        with ThreadPoolExecutor(max_workers=PARALLEL_PATTERNS) as pool:
+            outcomes = list(pool.map(lambda pattern: self._detect(pattern, release_key, now), selected))
+        for pattern, (matches, error, seconds) in zip(selected, outcomes, strict=True):
+            found.extend(matches)
+            if error:
+                errors.append((pattern.id, error))
+            timings[pattern.id] = seconds
         diagnoses = [diagnosis for diagnosis, _, _ in found]
         self._add_release_context(diagnoses)
         for diagnosis, pattern, variables in found:
@@ -106,13 +108,32 @@ class Detector:
             params["now"] = now
         return params
 
+    def _detect(self, pattern: Pattern, release_key: str | None, now: dt.datetime | None
+                ) -> tuple[list[tuple[Diagnosis, Pattern, dict[str, Any]]], str | None, float]:
+        """One pattern's findings, or its error, and the seconds it took."""
+        started = time.perf_counter()
+        try:
+            rows = self._query(pattern, release_key, now)
+            matches = [(self._diagnosis(pattern, row), pattern, row.get("vars") or {}) for row in rows]
+            return matches, None, time.perf_counter() - started
+        except Exception as exc:  # one broken pattern must not hide the others' findings
+            log.error("[%s] %s", pattern.id, exc)
+            return [], f"{exc.__class__.__name__}: {exc}", time.perf_counter() - started
+
     def _query(self, pattern: Pattern, release_key: str | None, now: dt.datetime | None) -> list[dict[str, Any]]:
-        query = neo4j.Query(pattern.query, timeout=QUERY_TIMEOUT)
+        return self._read(neo4j.Query(pattern.query, timeout=QUERY_TIMEOUT),
+                          self.parameters(pattern, release_key, now))
+
+    def _read(self, query: neo4j.Query | str, params: dict[str, Any]) -> list[dict[str, Any]]:
         # Notifications off: a pattern that names a label or property absent from this graph (no eBPF data
         # yet, say) is normal, and the driver would log each such warning with the whole query text.
         with self.driver.session(database=self.cfg.neo4j_database, default_access_mode=neo4j.READ_ACCESS,
                                  notifications_min_severity="OFF") as s:
-            return [record.data() for record in s.run(query, self.parameters(pattern, release_key, now))]
+            result = s.run(query, params)
+            read_datetimes_as_text(result)  # the text plain() would make, without the driver's slow DateTime
+            # dict(), not record.data(): the columns are maps, lists and values (plain() copes with a node),
+            # and data()'s recursive copy cost more than the rest of reading the rows
+            return [dict(record) for record in result]
 
     def _diagnosis(self, pattern: Pattern, row: dict[str, Any]) -> Diagnosis:
         release_key = row.get("release_key")
@@ -133,10 +154,11 @@ class Detector:
         keys = sorted({d.release["key"] for d in diagnoses if d.release})
         if not keys:
             return
-        with self.driver.session(database=self.cfg.neo4j_database, default_access_mode=neo4j.READ_ACCESS,
-                                 notifications_min_severity="OFF") as s:
-            context = {r["key"]: r.data() for r in s.run(RELEASE_CONTEXT, keys=keys)}
-            webhooks = {r["key"]: plain(r.data()) for r in s.run(WEBHOOK_CONTEXT, keys=keys)}
+        with ThreadPoolExecutor(max_workers=2) as pool:  # both at once, as the patterns
+            releases, told = pool.map(lambda query: self._read(query, {"keys": keys}), (RELEASE_CONTEXT,
+                                                                                         WEBHOOK_CONTEXT))
+        context = {row["key"]: row for row in releases}
+        webhooks = {row["key"]: plain(row) for row in told}
         for diagnosis in diagnoses:
             if not diagnosis.release:
                 continue
@@ -179,6 +201,8 @@ def plain(value: Any) -> Any:
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [plain(v) for v in value]
+    if isinstance(value, neo4j.graph.Entity):  # a node or relationship: its properties
+        return {k: plain(v) for k, v in value.items()}
     if hasattr(value, "iso_format"):
         return value.iso_format()
     if isinstance(value, dt.datetime | dt.date):

@@ -155,6 +155,53 @@ def test_deleted_objects_stay_with_deleted_at(neo4j_driver, writer):
     assert row["gone"] == epoch("2026-11-20T11:00:00Z")
 
 
+def daemonset(name: str, desired: int, ready: int) -> dict:
+    return {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": f.meta(name),
+            "spec": {"selector": {"matchLabels": {"app": name}}},
+            "status": {"desiredNumberScheduled": desired, "currentNumberScheduled": desired, "numberReady": ready,
+                       "numberAvailable": ready, "updatedNumberScheduled": desired, "observedGeneration": 1}}
+
+
+def claim(name: str, phase: str) -> dict:
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": f.meta(name),
+            "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "standard",
+                     "resources": {"requests": {"storage": "1Gi"}}},
+            "status": {"phase": phase}}
+
+
+def test_unhealthy_is_set_while_a_workload_or_claim_fails_and_removed_when_it_recovers(neo4j_driver, writer):
+    """partial_deployment seeks the indexed unhealthy mark instead of reading every workload's replicas."""
+    rolling = f.deployment("web", replicas=3, ready=1)
+    unset = f.deployment("worker", ready=0)
+    del unset["spec"]["replicas"]  # the API server defaults it to 1
+    unset["status"].pop("readyReplicas")
+    scaled_down = f.deployment("batch", replicas=0, ready=0)
+    failed_job = f.job("reindex", failed=2, failed_reason="BackoffLimitExceeded")
+    running_job = f.job("export")
+    agents = daemonset("agent", desired=3, ready=2)
+    pending, bound = claim("data", "Pending"), claim("logs", "Bound")
+    pod = f.pod("web-1", ready=False)
+    writer.write([obs(o) for o in (rolling, unset, scaled_down, failed_job, running_job, agents, pending, bound,
+                                   pod)])
+
+    def marked() -> list[str]:
+        return sorted(r["name"] for r in neo4j_driver.execute_query(
+            "MATCH (o:Object {unhealthy: true}) RETURN o.kind + ' ' + o.name AS name").records)
+
+    assert marked() == ["DaemonSet agent", "Deployment web", "Deployment worker", "Job reindex",
+                        "PersistentVolumeClaim data"]
+    rolling["status"]["readyReplicas"] = 3
+    rolling["metadata"]["resourceVersion"] = str(int(rolling["metadata"]["resourceVersion"]) + 1)
+    agents["status"]["numberReady"] = 3
+    agents["metadata"]["resourceVersion"] = str(int(agents["metadata"]["resourceVersion"]) + 1)
+    pending["status"]["phase"] = "Bound"
+    pending["metadata"]["resourceVersion"] = str(int(pending["metadata"]["resourceVersion"]) + 1)
+    writer.write([obs(rolling, "MODIFIED"), obs(agents, "MODIFIED"), obs(pending, "MODIFIED")])
+    assert marked() == ["Deployment worker", "Job reindex"]
+    row = one(neo4j_driver, "MATCH (d:Deployment {name: 'web'}) RETURN keys(d) AS keys, d.ready_replicas AS ready")
+    assert row["ready"] == 3 and "unhealthy" not in row["keys"]
+
+
 def test_no_release_value_reaches_the_graph(neo4j_driver, writer):
     writer.write(failed_hook_upgrade())
     nodes = neo4j_driver.execute_query("MATCH (n) RETURN properties(n) AS p").records
@@ -221,3 +268,87 @@ def test_prune_removes_old_history_and_keeps_releases(neo4j_driver, writer):
     after = graph_counts(neo4j_driver)
     assert (after["Event"], after["Release"], after["Revision"], after["Hook"]) == (0, 1, 2, 1)
     assert one(neo4j_driver, "MATCH (j:Job {name: 'old-cleanup'}) RETURN count(j) AS n")["n"] == 0
+
+
+def busy_cluster() -> list[Observation]:
+    """Releases with revisions and hooks, pods that change phase several times, events on them: enough
+    rows that every statement spans several batches and write sessions."""
+    observations = []
+    for r in range(6):
+        name, namespace = f"svc{r}", f"team{r % 3}"
+        deploy = f.deployment(name, namespace, release=name)
+        rs = f.replicaset(deploy)
+        service = {"apiVersion": "v1", "kind": "Service", "metadata": f.meta(name, namespace),
+                   "spec": {"selector": {"app": name}, "clusterIP": "10.0.0.1"}}
+        observations += [obs(deploy), obs(rs), obs(service)]
+        for version in (1, 2, 3):
+            release = f.release_json(name, namespace, version, "deployed" if version == 3 else "superseded",
+                                     manifest=f.manifest(("apps/v1", "Deployment", name), ("v1", "Service", name)),
+                                     hooks=[f.hook(f"{name}-migrate", ["pre-upgrade"])],
+                                     last_deployed=f"2026-11-20T10:0{version}:00Z")
+            observations.append(obs(f.release_secret(release)))
+        for p in range(8):
+            pod_name = f"{name}-{p}"
+            first = f.pod(pod_name, namespace, owner_obj=rs, labels={"app": name}, phase="Pending", ready=False,
+                          waiting="ContainerCreating", rv=1000 + r * 100 + p * 10)
+            crashing = f.pod(pod_name, namespace, owner_obj=rs, labels={"app": name}, ready=False,
+                             waiting="CrashLoopBackOff", restarts=2, rv=1001 + r * 100 + p * 10)
+            healthy = f.pod(pod_name, namespace, owner_obj=rs, labels={"app": name}, restarts=3,
+                            rv=1002 + r * 100 + p * 10)
+            for pod_obj in (first, crashing, healthy):
+                pod_obj["metadata"]["uid"] = first["metadata"]["uid"]
+            observations += [obs(first), obs(crashing, "MODIFIED"), obs(healthy, "MODIFIED")]
+            observations += [obs(f.event(first, reason, f"{reason} {pod_name}")) for reason in ("Scheduled", "BackOff")]
+    return observations
+
+
+def graph_snapshot(driver) -> tuple[list[str], list[str]]:
+    """Every node (labels and properties) and every relationship (type, ends), as sorted text."""
+    nodes = driver.execute_query("MATCH (n) RETURN labels(n) AS labels, properties(n) AS props").records
+    links = driver.execute_query(
+        "MATCH (a)-[r]->(b) RETURN type(r) AS type, properties(r) AS props, "
+        "coalesce(a.uid, a.key, a.ref, a.id) AS a, coalesce(b.uid, b.key, b.ref, b.id) AS b").records
+    return (sorted(json.dumps([sorted(n["labels"]), n["props"]], sort_keys=True, default=str) for n in nodes),
+            sorted(json.dumps([r["type"], r["props"], r["a"], r["b"]], sort_keys=True, default=str) for r in links))
+
+
+def test_concurrent_write_sessions_give_the_graph_one_session_gives(neo4j_driver):
+    """Rows are dealt to sessions by the node they lock; one object's updates must still land in input
+    order (the pods end Running and ready, not in whichever state a racing session wrote last)."""
+    apply_schema(neo4j_driver)
+    observations = busy_cluster()
+    Neo4jWriter(neo4j_driver, batch_size=5, sessions=1).write(observations)
+    alone = graph_snapshot(neo4j_driver)
+    neo4j_driver.execute_query("MATCH (n) DETACH DELETE n")
+    stats = Neo4jWriter(neo4j_driver, batch_size=5, sessions=3).write(observations)
+    assert not stats.rejected
+    assert graph_snapshot(neo4j_driver) == alone
+    pods = one(neo4j_driver, "MATCH (p:Pod) RETURN count(p) AS n, collect(DISTINCT p.phase) AS phases, "
+                             "collect(DISTINCT p.ready) AS ready, sum(p.restarts) AS restarts")
+    assert (pods["n"], pods["phases"], pods["ready"], pods["restarts"]) == (48, ["Running"], [True], 48 * 3)
+    selected = one(neo4j_driver, "MATCH (:Service)-[s:SELECTS]->(:Pod) RETURN count(s) AS n")["n"]
+    assert selected == 48
+
+
+def test_times_reach_the_graph_as_the_driver_itself_would_write_them(neo4j_driver):
+    """kg_builder puts datetimes on the wire itself (the driver's conversion is ~100x slower)."""
+    import datetime as dt
+
+    from kg_builder.bolt_values import bolt_rows
+
+    values = [dt.datetime(2026, 11, 20, 10, 0, 5, 123456, tzinfo=dt.UTC),
+              dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+              dt.datetime(1960, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=-5, minutes=-30))),
+              dt.datetime(2026, 1, 1, 1, 1, 1)]
+    rows = [{"at": value, "nested": {"times": [value]}} for value in values]
+    sent = neo4j_driver.execute_query(
+        "UNWIND $rows AS row RETURN toString(row.at) AS at, row.at AS value, toString(row.nested.times[0]) AS nested",
+        rows=bolt_rows(rows)).records
+    driver_own = neo4j_driver.execute_query(
+        "UNWIND $rows AS row RETURN toString(row.at) AS at, row.at AS value", rows=rows).records
+    assert [r["at"] for r in sent] == [r["at"] for r in driver_own] == [
+        "2026-11-20T10:00:05.123456Z", "2026-11-20T12:00:00+02:00", "1960-01-01T00:00:00-05:30",
+        "2026-01-01T01:01:01"]
+    assert [r["nested"] for r in sent] == [r["at"] for r in driver_own]
+    assert [r["value"] for r in sent] == [r["value"] for r in driver_own]
+    assert rows[0]["at"] == values[0], "the caller's rows are left as they were"

@@ -464,7 +464,7 @@ def test_neo4j_outage_mid_stream_loses_and_doubles_nothing(cfg, graph, reference
             at_cut.append(builder.totals.messages)
             proxy.cut()
 
-    builder = Builder(cfg.replace(batch_size=20), Neo4jWriter(driver, batch_size=20),
+    builder = Builder(cfg.replace(build_batch=20), Neo4jWriter(driver, batch_size=20),
                       on_committed=first_batch_done, max_backoff=1.0)
 
     def restore_after_retries():
@@ -492,7 +492,7 @@ def test_neo4j_outage_mid_stream_loses_and_doubles_nothing(cfg, graph, reference
 @pytest.mark.neo4j
 def test_builder_killed_mid_batch_and_restarted_gives_the_same_graph(cfg, graph, reference, tmp_path):
     KafkaSink(cfg).write(stream())
-    env = {**os.environ, **cfg.environ(), "KGRCA_BATCH_SIZE": "10"}
+    env = {**os.environ, **cfg.environ(), "KGRCA_BATCH_SIZE": "10", "KGRCA_BUILD_BATCH": "10"}
     port = free_port()
     command = [sys.executable, "-m", "kgrca.cli", "build", "--metrics-host", "127.0.0.1"]
     offsets = Offsets(cfg)

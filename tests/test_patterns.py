@@ -10,6 +10,7 @@ import pytest
 
 from kg_builder.writer import apply_schema
 from kgrca.config import KEYS
+from rca.iso_times import read_datetimes_as_text
 from rca.registry import PatternError, load_patterns, parse_pattern
 from rca.runner import Detector
 from tests.scenarios import suite
@@ -108,3 +109,25 @@ def test_every_pattern_runs_narrowed_to_one_release(neo4j_driver, neo4j_config):
     run = Detector(neo4j_driver, neo4j_config).run(release_key="prod/api")
     assert run.errors == []
     assert run.diagnoses == []
+
+
+TIMES = """
+RETURN [datetime('2026-11-20T10:00:00Z'), datetime('2026-11-20T10:00:00.123456789Z'),
+        datetime('2026-03-29T01:59:59.5+05:30'), datetime('1999-12-31T23:59:59.000000001-09:30'),
+        datetime('0987-06-05T04:03:02-00:01'), localdatetime('2026-11-20T10:00:00.25')] AS times,
+       {at: datetime('2024-02-29T23:30:00+01:00'), nested: [{at: datetime('2026-01-01T00:00:00Z')}]} AS evidence
+"""
+
+
+@pytest.mark.neo4j
+def test_times_read_as_text_are_the_drivers_own_iso_format(neo4j_driver):
+    """The Detector reads (Local)DateTimes as text; it must be exactly what plain() made of the driver's values."""
+    from rca.runner import plain
+
+    with neo4j_driver.session() as session:
+        by_driver = session.run(TIMES).single().data()
+        result = session.run(TIMES)
+        read_datetimes_as_text(result)
+        as_text = result.single().data()
+    assert all(isinstance(t, str) for t in as_text["times"])
+    assert as_text == plain(by_driver)

@@ -16,7 +16,7 @@ def make_sink(name: str, cfg: Config, driver: neo4j.Driver | None = None) -> Gra
     if name == "neo4j":
         if driver is None:
             raise KgrcaError("the neo4j sink needs a Neo4j driver")
-        return Neo4jWriter(driver, batch_size=cfg.batch_size, database=cfg.neo4j_database)
+        return Neo4jWriter.from_config(driver, cfg)
     if name == "kafka":
         from kgrca.bus import KafkaSink  # imported here: confluent-kafka is only needed with --sink kafka
 

@@ -59,10 +59,18 @@ WITH rel, rev, h, run, pods, states, last, p, dropped, target, target_port, targ
                                             '`', ' ')), ' ')[0]), '.') END AS dns
 WITH rel, rev, h, run, pods, states, last, p, dropped, target, target_port, target_host,
      CASE WHEN size(coalesce(dns, [])) >= 2 THEN 'Service/' + dns[1] + '/' + dns[0] END AS svc_ref
-OPTIONAL MATCH (svc:Service)
-WHERE svc.deleted_at IS NULL AND ((svc_ref IS NOT NULL AND svc.ref = svc_ref)
-                                  OR (target_host IS NOT NULL AND svc.cluster_ip = target_host))
-WITH rel, rev, h, run, pods, states, last, p, dropped, target, target_port, target_host, collect(svc)[0] AS svc
+// Two index seeks (by name, else by address), not one OR that the planner turns into Service label scans.
+OPTIONAL MATCH (named:Object:Service {ref: svc_ref})
+USING INDEX named:Object(ref)
+WHERE named.deleted_at IS NULL
+WITH rel, rev, h, run, pods, states, last, p, dropped, target, target_port, target_host, collect(named)[0] AS named
+OPTIONAL MATCH (by_ip:Service {cluster_ip: target_host})
+USING INDEX by_ip:Service(cluster_ip)
+WHERE named IS NULL AND by_ip.deleted_at IS NULL
+WITH rel, rev, h, run, pods, states, last, p, dropped, target, target_port, target_host, named,
+     collect(by_ip)[0] AS by_ip
+WITH rel, rev, h, run, pods, states, last, p, dropped, target, target_port, target_host,
+     coalesce(named, by_ip) AS svc
 OPTIONAL MATCH (svc)-[:SELECTS]->(sp:Pod)
 WHERE sp.deleted_at IS NULL
 WITH rel, rev, h, run, pods, states, last, p, dropped, target, target_port, target_host, svc,

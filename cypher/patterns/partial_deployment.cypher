@@ -38,14 +38,11 @@ CALL {
   UNION
   WITH $release_key AS asked
   WHERE asked IS NULL
-  MATCH (o:Object)
-  USING INDEX o:Object(kind)
-  WHERE o.kind IN ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'PersistentVolumeClaim']
-    AND o.deleted_at IS NULL
-    AND ((o.kind IN ['Deployment', 'StatefulSet'] AND coalesce(o.ready_replicas, 0) < coalesce(o.replicas, 1))
-         OR (o.kind = 'DaemonSet' AND coalesce(o.ready_replicas, 0) < coalesce(o.desired_scheduled, 0))
-         OR (o.kind = 'Job' AND o.failed_reason IS NOT NULL)
-         OR (o.kind = 'PersistentVolumeClaim' AND coalesce(o.phase, 'Pending') <> 'Bound'))
+  // unhealthy = true: kg_builder's mark on a Deployment/StatefulSet/DaemonSet/Job/PVC failing the health
+  // test below (kg_builder/k8s_objects.py _unhealthy_now), indexed so this is a seek, not a read of every one
+  MATCH (o:Object {unhealthy: true})
+  USING INDEX o:Object(unhealthy)
+  WHERE o.deleted_at IS NULL
   MATCH (o)-[:INSTANCE_OF]->(:Resource)<-[:DECLARES]-(rev:Revision {status: 'deployed'})
   WHERE $release_key IS NULL OR rev.release_key = $release_key
   RETURN rev
@@ -67,8 +64,9 @@ WHERE rev.status = 'failed' OR rev.last_deployed + duration({seconds: toInteger(
 MATCH (rev)-[:DECLARES]->(r:Resource)
 OPTIONAL MATCH (r)<-[:INSTANCE_OF]-(live:Object)
 WHERE live.deleted_at IS NULL AND coalesce(live.placeholder, false) = false
-OPTIONAL MATCH (cluster:Object {ref: r.kind + '//' + r.name})
-WHERE live IS NULL AND cluster.deleted_at IS NULL
+// the cluster-scoped slot is looked up only when the namespaced one has no live object
+OPTIONAL MATCH (cluster:Object {ref: CASE WHEN live IS NULL THEN r.kind + '//' + r.name END})
+WHERE cluster.deleted_at IS NULL
 WITH rel, rev, now, r, coalesce(live, cluster) AS o
 WITH rel, rev, now, r, o,
      CASE
@@ -94,7 +92,8 @@ WITH rel, rev, now, declared,
      [d IN declared WHERE d.state <> 'healthy'] AS bad
 WHERE size(healthy) > 0 AND size(bad) > 0
 // a declared object that once existed and was deleted: when it went
-OPTIONAL MATCH (gone:Object)-[:INSTANCE_OF]->(:Resource {ref: bad[0].ref})
+OPTIONAL MATCH (gone:Object)-[:INSTANCE_OF]->(slot:Resource {ref: bad[0].ref})
+USING INDEX slot:Resource(ref)
 WHERE gone.deleted_at IS NOT NULL
 WITH rel, rev, now, declared, healthy, bad, collect(gone) AS gone
 OPTIONAL MATCH (rel)-[:HAS_REVISION]->(good:Revision)

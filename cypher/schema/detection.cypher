@@ -8,3 +8,7 @@ CREATE INDEX crd_group IF NOT EXISTS FOR (n:CustomResourceDefinition) ON (n.grou
 CREATE TEXT INDEX resource_api_version IF NOT EXISTS FOR (n:Resource) ON (n.api_version);
 // partial_deployment: objects deleted since their release declared them
 CREATE INDEX object_deleted_at IF NOT EXISTS FOR (n:Object) ON (n.deleted_at);
+// partial_deployment: workloads and claims unhealthy now (kg_builder sets unhealthy = true, else removes it)
+CREATE INDEX object_unhealthy IF NOT EXISTS FOR (n:Object) ON (n.unhealthy);
+// hook_network_policy: the Service that owns the address a hook could not reach ("dial tcp 10.96.0.15:5432")
+CREATE INDEX service_cluster_ip IF NOT EXISTS FOR (n:Service) ON (n.cluster_ip);

@@ -2,7 +2,7 @@
 
 At-least-once, and exact in the graph because the writer is idempotent:
 
-* a batch is up to ``cfg.batch_size`` messages or what 200 ms brought;
+* a batch is up to ``cfg.build_batch`` messages or what 200 ms brought;
 * a message that cannot be read as an observation, or that the writer refuses (``WriteStats.rejected``),
   goes to the dead-letter topic with the reason, where it came from and its original bytes; the rest of
   the batch goes on;
@@ -110,7 +110,7 @@ class Builder:
         started = time.monotonic()
         try:
             while not stop.is_set():
-                records = self._usable(self._consumer.consume(self._cfg.batch_size, timeout=BATCH_WAIT))
+                records = self._usable(self._consumer.consume(self._cfg.build_batch, timeout=BATCH_WAIT))
                 if records:
                     self._process(records, stop)
                 elif once:

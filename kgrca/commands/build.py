@@ -46,7 +46,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         metrics.serve(args.metrics_port, args.metrics_host)
     driver = connect(cfg)
     apply_schema(driver, cfg.neo4j_database)
-    writer = Neo4jWriter(driver, cfg.batch_size, cfg.neo4j_database)
+    writer = Neo4jWriter.from_config(driver, cfg)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

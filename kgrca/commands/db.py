@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from kg_builder.writer import apply_schema
+from kg_builder.writer import apply_schema, schema_statements
 from kgrca.config import Config
 from kgrca.graphdb import driver_for
 
@@ -33,8 +33,10 @@ def graph_counts(driver, database: str | None = None) -> dict[str, int]:
 def run(args: argparse.Namespace, cfg: Config) -> int:
     with driver_for(cfg) as driver:
         if args.action == "init":
-            count = apply_schema(driver, cfg.neo4j_database)
-            print(f"schema applied: {count} constraints and indexes present on {cfg.neo4j_uri}")
+            created = apply_schema(driver, cfg.neo4j_database)
+            total = len(list(schema_statements()))
+            print(f"schema applied: {total} constraints and indexes present on {cfg.neo4j_uri}"
+                  + ("" if created else " (all were there already)"))
             return 0
         for label, count in graph_counts(driver, cfg.neo4j_database).items():
             print(f"{label:<16} {count:>10,}")

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
 
     try:
         apply_schema(driver, cfg.neo4j_database)
-        writer = Neo4jWriter(driver, cfg.batch_size, cfg.neo4j_database, on_progress=progress)
+        writer = Neo4jWriter.from_config(driver, cfg, on_progress=progress)
         stats = writer.write(source.observations())
     finally:
         driver.close()

@@ -133,8 +133,8 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     check_port(host, port)
     try:
         with driver_for(cfg) as driver:
-            count = apply_schema(driver, cfg.neo4j_database)
-            log.info("schema applied on %s (%d statements)", cfg.neo4j_uri, count)
+            created = apply_schema(driver, cfg.neo4j_database)
+            log.info("schema on %s: %s", cfg.neo4j_uri, f"{created} statements run" if created else "already complete")
     except KgrcaError as exc:
         raise KgrcaError(" ".join(str(exc).split())) from None  # the driver's text spans lines
     if args.sink == "kafka":

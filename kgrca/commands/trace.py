@@ -67,7 +67,7 @@ class Neo4jSink:
 
         driver = connect(cfg)
         apply_schema(driver, cfg.neo4j_database)
-        self._writer = Neo4jWriter(driver, cfg.batch_size, cfg.neo4j_database)
+        self._writer = Neo4jWriter.from_config(driver, cfg)
         self._retry_for = retry_for
 
     def send(self, observations: list[Observation]) -> None:
