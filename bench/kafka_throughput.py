@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from confluent_kafka import Message  # noqa: E402
 
-from kg_builder.writer import Neo4jWriter, apply_schema  # noqa: E402
+from kg_builder.schema import apply_schema  # noqa: E402
+from kg_builder.writer import Neo4jWriter
 from kgrca.bus import KafkaSink  # noqa: E402
 from kgrca.bus.consumer import Builder  # noqa: E402
 from kgrca.config import Config, load_config  # noqa: E402

@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import neo4j  # noqa: E402
 
-from kg_builder.writer import Neo4jWriter, apply_schema  # noqa: E402
+from kg_builder.schema import apply_schema  # noqa: E402
+from kg_builder.writer import Neo4jWriter
 from kgrca.config import load_config  # noqa: E402
 from kgrca.contracts import KgrcaError  # noqa: E402
 from kgrca.graphdb import connect  # noqa: E402

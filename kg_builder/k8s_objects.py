@@ -55,7 +55,7 @@ def _object_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emit
         "rv": _resource_version(meta), "props": props, "deleted": deleted,
         "at": parse_time(observation.observed_at),
     }
-    if kind in ("Job", "Pod"):
+    if props.get("helm_hook"):  # a hook is what carries helm.sh/hook; the pods its Job makes are not hooks
         yield st.OBJECT_RAN_FOR_HOOK, {"uid": uid}
     for owner in meta.get("ownerReferences") or []:
         if owner.get("uid"):

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import itertools
 import logging
-import re
 import threading
 import time
 import zlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 
 import neo4j
 from neo4j import exceptions as neo4j_errors
@@ -33,8 +31,6 @@ from kgrca.config import Config
 from kgrca.contracts import Observation, PermanentError, TemporaryError, WriteStats
 
 log = logging.getLogger(__name__)
-
-SCHEMA_ROOT = Path(__file__).resolve().parents[1] / "cypher"
 
 # How many observations are mapped before their rows are flushed. Big enough that most
 # statements fill a batch, small enough that a 1M-event stream stays well under 500 MB.
@@ -166,45 +162,3 @@ def map_observations(observations: Iterable[Observation]) -> tuple[WriteStats, d
             stats.rejected.append((observation.origin, str(exc)))
             log.warning("%s: %s", observation.origin or observation.kind, exc)
     return stats, grouped
-
-
-def schema_statements(root: Path = SCHEMA_ROOT) -> Iterator[str]:
-    """The statements of cypher/schema.cypher, then of cypher/schema/*.cypher, in file order."""
-    files = [root / "schema.cypher", *sorted((root / "schema").glob("*.cypher"))]
-    for path in files:
-        if not path.exists():
-            continue
-        text = "\n".join(line for line in path.read_text().splitlines() if not line.strip().startswith("//"))
-        yield from (part.strip() for part in text.split(";") if part.strip())
-
-
-_SCHEMA_NAME = re.compile(r"^CREATE\s+(?:\w+\s+)?(?:INDEX|CONSTRAINT)\s+(\w+)\s+IF NOT EXISTS", re.IGNORECASE)
-
-
-def apply_schema(driver: neo4j.Driver, database: str | None = None) -> int:
-    """Create every constraint and index that does not exist yet; returns how many statements ran.
-
-    When every named index and constraint is already there (the usual case: ``diagnose`` and the services
-    call this at start), one SHOW query is all it costs."""
-    statements = list(schema_statements())
-    names = [_SCHEMA_NAME.match(statement) for statement in statements]
-    with driver.session(database=database) as session:
-        if all(names):
-            present = {record["name"] for record in session.run("SHOW INDEXES YIELD name")}
-            present |= {record["name"] for record in session.run("SHOW CONSTRAINTS YIELD name")}
-            if {match.group(1) for match in names} <= present:
-                return 0
-        for statement in statements:
-            session.run(statement).consume()
-    session_wait_for_indexes(driver, database)
-    return len(statements)
-
-
-def session_wait_for_indexes(driver: neo4j.Driver, database: str | None = None, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    with driver.session(database=database) as session:
-        while time.monotonic() < deadline:
-            pending = session.run("SHOW INDEXES YIELD state WHERE state <> 'ONLINE' RETURN count(*) AS n").single()
-            if not pending or pending["n"] == 0:
-                return
-            time.sleep(0.2)

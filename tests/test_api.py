@@ -13,7 +13,8 @@ import urllib.request
 
 import pytest
 
-from kg_builder.writer import Neo4jWriter, apply_schema
+from kg_builder.schema import apply_schema
+from kg_builder.writer import Neo4jWriter
 from kgrca.api.app import close_app, create_app
 from kgrca.api.openapi import DOCUMENT
 from kgrca.api.process import free_port, serving

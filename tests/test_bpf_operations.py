@@ -9,7 +9,8 @@ import neo4j
 import pytest
 
 from kg_builder.operations import rows
-from kg_builder.writer import Neo4jWriter, apply_schema
+from kg_builder.schema import apply_schema
+from kg_builder.writer import Neo4jWriter
 from kgrca.contracts import Observation
 from tests import factories as f
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kg_builder.writer import Neo4jWriter, apply_schema
+from kg_builder.schema import apply_schema
+from kg_builder.writer import Neo4jWriter
 from kgrca.contracts import Observation
 from tests import factories as f
 from tests.test_graph import failed_hook_upgrade

@@ -9,8 +9,9 @@ import sys
 
 import pytest
 
+from kg_builder.schema import apply_schema
 from kg_builder.times import parse_time
-from kg_builder.writer import Neo4jWriter, apply_schema
+from kg_builder.writer import Neo4jWriter
 from kgrca.commands.db import graph_counts
 from kgrca.contracts import Observation
 from tests import factories as f

@@ -29,7 +29,8 @@ import neo4j
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
-from kg_builder.writer import Neo4jWriter, apply_schema
+from kg_builder.schema import apply_schema
+from kg_builder.writer import Neo4jWriter
 from kgrca.bus import KafkaSink, messages, producer
 from kgrca.bus.consumer import Builder
 from kgrca.bus.topics import json_schema, topics_for

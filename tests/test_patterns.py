@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from kg_builder.writer import apply_schema
+from kg_builder.schema import apply_schema
 from kgrca.config import KEYS
 from rca.iso_times import read_datetimes_as_text
 from rca.registry import PatternError, load_patterns, parse_pattern

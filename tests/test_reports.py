@@ -11,7 +11,8 @@ import time
 import pytest
 from PIL import Image
 
-from kg_builder.writer import Neo4jWriter, apply_schema
+from kg_builder.schema import apply_schema
+from kg_builder.writer import Neo4jWriter
 from kgrca.reports.schedule import ReportScheduler, write_report
 from kgrca.reports.svg import timeline_svg
 from tests.test_graph import failed_hook_upgrade

@@ -20,7 +20,8 @@ import pytest
 import yaml
 
 from ingest.k8s_watch import KINDS, KindWatcher, api_client, start_watch
-from kg_builder.writer import Neo4jWriter, apply_schema
+from kg_builder.schema import apply_schema
+from kg_builder.writer import Neo4jWriter
 
 pytestmark = [pytest.mark.cluster, pytest.mark.neo4j]
 

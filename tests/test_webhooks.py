@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from kg_builder.writer import Neo4jWriter, apply_schema
+from kg_builder.schema import apply_schema
+from kg_builder.writer import Neo4jWriter
 from kgrca.api.app import close_app, create_app
 from kgrca.api.process import free_port, serving
 from rca.render import render

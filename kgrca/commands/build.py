@@ -7,7 +7,8 @@ import logging
 import signal
 import threading
 
-from kg_builder.writer import Neo4jWriter, apply_schema
+from kg_builder.schema import apply_schema
+from kg_builder.writer import Neo4jWriter
 from kgrca.bus.consumer import Builder
 from kgrca.bus.metrics import BuildMetrics
 from kgrca.bus.topics import topics_for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from kg_builder.writer import apply_schema, schema_statements
+from kg_builder.schema import apply_schema, schema_statements
 from kgrca.config import Config
 from kgrca.graphdb import driver_for
 

@@ -7,8 +7,8 @@ import sys
 
 import orjson
 
+from kg_builder.schema import apply_schema
 from kg_builder.times import parse_time
-from kg_builder.writer import apply_schema
 from kgrca.config import Config
 from kgrca.contracts import KgrcaError
 from kgrca.graphdb import driver_for

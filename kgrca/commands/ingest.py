@@ -7,7 +7,8 @@ import sys
 import time
 
 from ingest.files import FileSource
-from kg_builder.writer import Neo4jWriter, apply_schema
+from kg_builder.schema import apply_schema
+from kg_builder.writer import Neo4jWriter
 from kgrca.config import Config
 from kgrca.contracts import WriteStats
 from kgrca.graphdb import connect

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from gunicorn.app.base import BaseApplication
 from gunicorn.config import KNOWN_SETTINGS
 
-from kg_builder.writer import apply_schema
+from kg_builder.schema import apply_schema
 from kgrca.config import Config
 from kgrca.contracts import KgrcaError
 from kgrca.graphdb import driver_for

@@ -62,7 +62,8 @@ class Neo4jSink:
     """Writes through kg_builder's GraphWriter; retries while Neo4j is away, keeping what it holds."""
 
     def __init__(self, cfg: Config, retry_for: float = 300.0):
-        from kg_builder.writer import Neo4jWriter, apply_schema
+        from kg_builder.schema import apply_schema
+        from kg_builder.writer import Neo4jWriter
         from kgrca.graphdb import connect
 
         driver = connect(cfg)

@@ -9,7 +9,7 @@ import threading
 import time
 
 from ingest.k8s_watch import start_watch
-from kg_builder.writer import apply_schema
+from kg_builder.schema import apply_schema
 from kgrca.config import Config
 from kgrca.contracts import GraphWriter, Observation, TemporaryError
 from kgrca.graphdb import connect

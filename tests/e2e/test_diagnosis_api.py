@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from ingest.files import FileSource
-from kg_builder.writer import Neo4jWriter, apply_schema
+from kg_builder.schema import apply_schema
+from kg_builder.writer import Neo4jWriter
 from kgrca.api.app import create_app
 
 pytestmark = pytest.mark.neo4j

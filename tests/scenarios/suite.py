@@ -17,8 +17,9 @@ import neo4j
 import yaml
 
 from ingest.files import FileSource
+from kg_builder.schema import apply_schema
 from kg_builder.times import parse_time
-from kg_builder.writer import Neo4jWriter, apply_schema
+from kg_builder.writer import Neo4jWriter
 from kgrca.config import Config
 from kgrca.contracts import Diagnosis, Observation
 from rca.runner import DetectionRun, Detector
