@@ -26,6 +26,7 @@ from kgrca.config import load_config  # noqa: E402
 from kgrca.contracts import Observation  # noqa: E402
 from kgrca.graphdb import connect  # noqa: E402
 from tests import factories as f  # noqa: E402
+from tests.fixtures.servers import wipe  # noqa: E402
 
 AT = "2026-11-20T10:05:00Z"
 
@@ -61,14 +62,6 @@ def cluster(pods: int, events: int, releases: int, revisions: int) -> Iterator[O
         about = pod_objects[i % len(pod_objects)] if pod_objects else f.pod("lonely")
         yield Observation("k8s", "ADDED", f.event(about, reasons[i % len(reasons)], f"event {i}", at=minute(i)),
                           AT, "bench")
-
-
-def wipe(driver) -> None:
-    while True:
-        deleted = driver.execute_query(
-            "MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS n").records[0]["n"]
-        if not deleted:
-            return
 
 
 def rss_mb() -> float:
