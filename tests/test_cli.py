@@ -53,3 +53,18 @@ def test_unreachable_neo4j_says_what_to_do():
 def test_release_argument_is_checked():
     result = kgrca("diagnose", "--release", "api")
     assert result.returncode == 1 and "expected NAMESPACE/NAME" in result.stderr
+
+
+def test_a_one_shot_command_loads_only_what_it_runs():
+    """`kgrca diagnose` starts in a fraction of a second: the watcher's Kubernetes client, Flask and BCC
+    are not imported for it; an unknown command still lists every command."""
+    probe = ("import sys; from kgrca.cli import build_parser; "
+             "build_parser(['--config', 'x.yaml', 'diagnose', '--all']).parse_args(['diagnose', '--all']); "
+             "print(sorted(m for m in ('kubernetes', 'flask', 'bcc', 'confluent_kafka') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+    unknown = kgrca("diagnosee")
+    assert unknown.returncode == 2 and "invalid choice" in unknown.stderr
+    for name in COMMANDS:
+        assert name in unknown.stderr
