@@ -19,7 +19,7 @@ import time
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 import neo4j
 from neo4j import exceptions as neo4j_errors
@@ -103,7 +103,9 @@ class Neo4jWriter:
                 for rows in parts:
                     self._run_all(statement, rows)
             else:
-                for future in [self._pool.submit(self._run_all, statement, rows) for rows in parts]:
+                futures = [self._pool.submit(self._run_all, statement, rows) for rows in parts]
+                wait(futures)  # all of them, so none is still writing when a failure is reported
+                for future in futures:
                     future.result()
         return sum(len(rows) for rows in grouped.values())
 
