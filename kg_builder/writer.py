@@ -95,9 +95,16 @@ class Neo4jWriter:
         self._driver.close()
 
     def _flush(self, grouped: dict[Statement, list[Row]]) -> int:
+        statements = sorted(grouped, key=lambda s: (s.stage, s.name))
+        total = sum(len(rows) for rows in grouped.values())
+        if total <= self._batch_size:
+            # A small write (a trickle from a watch or Kafka) is one transaction: one commit instead of
+            # one per statement, which is most of its latency.
+            self._run_together(statements, grouped)
+            return total
         # Statements run one after another (stage order); a statement's partitions run side by side. Two
         # statements at once would lock the same nodes from different partitions and deadlock.
-        for statement in sorted(grouped, key=lambda s: (s.stage, s.name)):
+        for statement in statements:
             parts = [part for part in partition(statement, grouped[statement], self._sessions) if part]
             if self._pool is None or len(parts) == 1:
                 for rows in parts:
@@ -107,7 +114,7 @@ class Neo4jWriter:
                 wait(futures)  # all of them, so none is still writing when a failure is reported
                 for future in futures:
                     future.result()
-        return sum(len(rows) for rows in grouped.values())
+        return total
 
     def _run_all(self, statement: Statement, rows: list[Row]) -> None:
         started = time.perf_counter()
@@ -117,17 +124,32 @@ class Neo4jWriter:
             self.seconds_by_statement[statement.name] += time.perf_counter() - started
 
     def _run(self, statement: Statement, rows: list[Row]) -> None:
-        wire_rows = bolt_rows(rows)
+        self._run_together([statement], {statement: rows}, timed=False)
+
+    def _run_together(self, statements: list[Statement], grouped: dict[Statement, list[Row]],
+                      timed: bool = True) -> None:
+        """The statements, in this order, in one transaction."""
+        wire = [(statement, bolt_rows(grouped[statement])) for statement in statements]
+        seconds: dict[str, float] = defaultdict(float)
 
         def work(tx: neo4j.ManagedTransaction) -> None:
-            tx.run(statement.cypher, rows=wire_rows).consume()
+            seconds.clear()  # a retried transaction counts once
+            for statement, rows in wire:
+                started = time.perf_counter()
+                tx.run(statement.cypher, rows=rows).consume()
+                seconds[statement.name] += time.perf_counter() - started
 
         try:
             with self._driver.session(database=self._database) as session:
                 session.execute_write(work)
         except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired, neo4j_errors.TransientError,
                 OSError) as exc:
-            raise TemporaryError(f"Neo4j is unavailable while writing {statement.name}: {exc}") from exc
+            names = ", ".join(statement.name for statement in statements)
+            raise TemporaryError(f"Neo4j is unavailable while writing {names}: {exc}") from exc
+        if timed:
+            with self._timing_lock:
+                for name, spent in seconds.items():
+                    self.seconds_by_statement[name] += spent
 
 
 def partition_key(statement: Statement, row: Row) -> str:
