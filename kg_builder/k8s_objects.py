@@ -13,7 +13,7 @@ from typing import Any
 from kg_builder import helm_release, webhook_context
 from kg_builder import k8s_statements as st
 from kg_builder.keys import hook_key, release_key, resource_ref, revision_key
-from kg_builder.statements import Emitted
+from kg_builder.statements import Emitted, Statement
 from kg_builder.times import parse_time, with_times
 from kgrca.contracts import Observation, PermanentError
 
@@ -180,10 +180,14 @@ def _pod_references(spec: dict[str, Any]) -> Iterator[tuple[str, str, str, bool,
 
 
 def _container_state_rows(uid: str, obj: dict[str, Any], observation: Observation) -> Iterator[Emitted]:
-    """One row per pod with all its container states, as conditions are written."""
-    states = list(_container_states(uid, obj, observation))
-    if states:
-        yield st.CONTAINER_STATES, {"uid": uid, "items": states}
+    yield from _history_row(st.CONTAINER_STATES, uid, _container_states(uid, obj, observation))
+
+
+def _history_row(statement: Statement, uid: str, items: Iterator[dict[str, Any]]) -> Iterator[Emitted]:
+    """One row per object with all its history items of a kind: the object is looked up once, not per item."""
+    listed = list(items)
+    if listed:
+        yield statement, {"uid": uid, "items": listed}
 
 
 def _container_states(uid: str, obj: dict[str, Any], observation: Observation) -> Iterator[dict[str, Any]]:
@@ -329,10 +333,7 @@ def _unhealthy_now(kind: str, props: dict[str, Any]) -> bool | None:
 
 
 def _condition_rows(uid: str, kind: str, obj: dict[str, Any], observation: Observation) -> Iterator[Emitted]:
-    """One row per object with all its conditions: the object is looked up once, not once per condition."""
-    conditions = list(_conditions(uid, kind, obj, observation))
-    if conditions:
-        yield st.CONDITIONS, {"uid": uid, "items": conditions}
+    yield from _history_row(st.CONDITIONS, uid, _conditions(uid, kind, obj, observation))
 
 
 def _conditions(uid: str, kind: str, obj: dict[str, Any], observation: Observation) -> Iterator[dict[str, Any]]:

@@ -68,25 +68,21 @@ MERGE (o)-[u:USES {{how: row.how, key: coalesce(row.key, '')}}]->(r)
 SET u.optional = row.optional
 """, partition_by="ref")
 
-CONTAINER_STATES = Statement("container_states", HISTORY, """
+def _history(name: str, label: str, link: str) -> Statement:
+    """All of an object's history nodes of one kind from one row: the object is looked up once."""
+    return Statement(name, HISTORY, f"""
 UNWIND $rows AS row
-MATCH (o:Object {uid: row.uid})
+MATCH (o:Object {{uid: row.uid}})
 UNWIND row.items AS item
-MERGE (s:ContainerState {key: item.key})
-ON CREATE SET s.at = item.at
-SET s += item.props
-MERGE (o)-[:HAD_STATE]->(s)
+MERGE (h:{label} {{key: item.key}})
+ON CREATE SET h.at = item.at
+SET h += item.props
+MERGE (o)-[:{link}]->(h)
 """)
 
-CONDITIONS = Statement("conditions", HISTORY, """
-UNWIND $rows AS row
-MATCH (o:Object {uid: row.uid})
-UNWIND row.items AS item
-MERGE (c:Condition {key: item.key})
-ON CREATE SET c.at = item.at
-SET c += item.props
-MERGE (o)-[:HAD_CONDITION]->(c)
-""")
+
+CONTAINER_STATES = _history("container_states", "ContainerState", "HAD_STATE")
+CONDITIONS = _history("conditions", "Condition", "HAD_CONDITION")
 
 _EVENT_UPSERT = """
 UNWIND $rows AS row

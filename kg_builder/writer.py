@@ -117,17 +117,10 @@ class Neo4jWriter:
         return total
 
     def _run_all(self, statement: Statement, rows: list[Row]) -> None:
-        started = time.perf_counter()
         for start in range(0, len(rows), self._batch_size):
-            self._run(statement, rows[start:start + self._batch_size])
-        with self._timing_lock:
-            self.seconds_by_statement[statement.name] += time.perf_counter() - started
+            self._run_together([statement], {statement: rows[start:start + self._batch_size]})
 
-    def _run(self, statement: Statement, rows: list[Row]) -> None:
-        self._run_together([statement], {statement: rows}, timed=False)
-
-    def _run_together(self, statements: list[Statement], grouped: dict[Statement, list[Row]],
-                      timed: bool = True) -> None:
+    def _run_together(self, statements: list[Statement], grouped: dict[Statement, list[Row]]) -> None:
         """The statements, in this order, in one transaction."""
         wire = [(statement, bolt_rows(grouped[statement])) for statement in statements]
         seconds: dict[str, float] = defaultdict(float)
@@ -146,10 +139,9 @@ class Neo4jWriter:
                 OSError) as exc:
             names = ", ".join(statement.name for statement in statements)
             raise TemporaryError(f"Neo4j is unavailable while writing {names}: {exc}") from exc
-        if timed:
-            with self._timing_lock:
-                for name, spent in seconds.items():
-                    self.seconds_by_statement[name] += spent
+        with self._timing_lock:
+            for name, spent in seconds.items():
+                self.seconds_by_statement[name] += spent
 
 
 def partition_key(statement: Statement, row: Row) -> str:
