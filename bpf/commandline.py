@@ -1,8 +1,12 @@
 """What a helm or kubectl command line asks for: command, release, chart, namespace and flags.
 
-Pure Python, no root: the parsers follow helm v3's and kubectl's own flag tables closely enough to
-find the positional arguments (a flag that takes a value must be known, or its value would be taken
-for the release name). Secrets on the command line (``--password``, tokens, ``--set db.password=..``)
+Pure Python, no root: the parsers follow helm's (v3 and v4) and kubectl's own flag tables closely enough
+to find the positional arguments (a flag that takes a value must be known, or its value would be taken
+for the release name). Helm 4's renamed flags mean what Helm 3's did: ``--rollback-on-failure`` is
+``atomic`` (Helm 3's ``--atomic``), and ``wait`` is true for ``--wait`` (either major), ``--wait=watcher``
+and ``--wait=legacy``, false for ``--wait=hookOnly``; the strategy, ``--server-side``,
+``--force-replace`` (Helm 3's ``--force``), ``--force-conflicts`` and ``--take-ownership`` stay in
+``flags`` as given. Secrets on the command line (``--password``, tokens, ``--set db.password=..``)
 are replaced by ``<redacted>`` before anything leaves this module.
 """
 
@@ -33,8 +37,14 @@ HELM_VALUE_FLAGS = frozenset({
     "history-max", "max", "output", "revision", "api-versions", "kube-version", "output-dir",
     "show-only", "cascade", "filter", "selector", "time-format", "offset", "wait-retries",
     "release-name", "destination", "untardir", "key", "app-version", "sign", "passphrase-file",
-    "template",
+    "template", "content-cache", "color", "colour", "jsonpath", "merge", "url", "endpoint", "starter",
+    "chart-api-version", "dir", "type",
 })
+# Helm 4: `upgrade` and `rollback` take `--server-side true|false|auto` (a string), `install` and `template`
+# a boolean. `--wait` takes a strategy only as `--wait=watcher` (cobra's NoOptDefVal): `--wait watcher`
+# leaves "watcher" a positional argument, so it is no value flag here.
+HELM_VALUE_FLAGS_BY_COMMAND = {"upgrade": frozenset({"server-side"}), "rollback": frozenset({"server-side"})}
+HELM_WAIT_STRATEGIES = {"watcher": True, "legacy": True, "hookonly": False}
 # Flags whose short letter means something else for one command.
 HELM_SHORT_BY_COMMAND = {"template": {"a": "api-versions"}}
 HELM_BOOL_SHORT = frozenset({"generate-name", "install", "all", "all-namespaces", "reverse", "short", "date"})
@@ -186,6 +196,13 @@ def _flag_bool(value: Any) -> bool:
     return str(value).strip().lower() not in {"false", "0", "no", ""}
 
 
+def _helm_wait(value: Any) -> bool:
+    """Helm 3's boolean ``--wait[=bool]`` or Helm 4's ``--wait[=watcher|legacy|hookOnly]``: waits for resources?"""
+    if isinstance(value, str) and value.strip().lower() in HELM_WAIT_STRATEGIES:
+        return HELM_WAIT_STRATEGIES[value.strip().lower()]
+    return _flag_bool(value)
+
+
 def parse_helm(argv: list[str]) -> dict[str, Any]:
     """The parts of ``helm ...`` a diagnosis needs. Unknown shapes keep what they can and never raise."""
     args = argv[1:]
@@ -194,7 +211,8 @@ def parse_helm(argv: list[str]) -> dict[str, Any]:
     raw_command = first_pass[0] if first_pass else None
     command = HELM_ALIASES.get(raw_command or "", raw_command)
     short = {**HELM_SHORT, **HELM_SHORT_BY_COMMAND.get(command or "", {})}
-    positional, pairs, _ = _split_flags(args, short, HELM_VALUE_FLAGS)
+    positional, pairs, _ = _split_flags(args, short,
+                                        HELM_VALUE_FLAGS | HELM_VALUE_FLAGS_BY_COMMAND.get(command or "", frozenset()))
     flags = _collect(pairs, HELM_SECRET_FLAGS)
     rest = positional[1:]
     release = chart = subcommand = None
@@ -251,9 +269,9 @@ def parse_helm(argv: list[str]) -> dict[str, Any]:
         "kube_context": flags.get("kube-context"),
         "timeout": timeout,
         "timeout_seconds": _timeout_seconds(timeout),
-        "wait": _flag_bool(flags.get("wait", False)),
+        "wait": _helm_wait(flags.get("wait", False)),
         "wait_for_jobs": _flag_bool(flags.get("wait-for-jobs", False)),
-        "atomic": _flag_bool(flags.get("atomic", False)),
+        "atomic": _flag_bool(flags.get("atomic", False)) or _flag_bool(flags.get("rollback-on-failure", False)),
         "install": _flag_bool(flags.get("install", False)),
         "dry_run": None if dry_run is None else ("client" if dry_run is True else str(dry_run)),
         "values_files": list(flags.get("values", [])),

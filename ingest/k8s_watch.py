@@ -52,6 +52,11 @@ KINDS: tuple[Kind, ...] = (
     Kind("Namespace", "v1", "namespaces", namespaced=False),
     Kind("Node", "v1", "nodes", namespaced=False),
     Kind("CustomResourceDefinition", "apiextensions.k8s.io/v1", "customresourcedefinitions", namespaced=False),
+    # Admission webhooks: a fail-closed one whose Service is gone blocks every create/update it matches.
+    Kind("ValidatingWebhookConfiguration", "admissionregistration.k8s.io/v1", "validatingwebhookconfigurations",
+         namespaced=False),
+    Kind("MutatingWebhookConfiguration", "admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations",
+         namespaced=False),
     # Release storage only: Helm's Secrets carry owner=helm; other Secrets are not read.
     Kind("Secret", "v1", "secrets", label_selector="owner=helm"),
     Kind("ConfigMap", "v1", "configmaps"),

@@ -1,8 +1,12 @@
-"""Decoding Helm 3 releases from their storage objects, and parsing their manifests.
+"""Decoding Helm releases (Helm 3 and Helm 4) from their storage objects, and parsing their manifests.
 
 Helm stores each revision as a Secret (type ``helm.sh/release.v1``) or, with ``HELM_DRIVER=configmap``,
 a ConfigMap labelled ``owner=helm``; the ``release`` key holds JSON -> gzip -> base64. A Secret's data
 is base64 once more on the wire (see ../shared/reference/helm-release-format.md, section 3).
+Helm 4 keeps that format (still ``helm.sh/release.v1``) and adds two fields: ``apply_method`` on the
+release (``ssa`` for server-side apply, ``csa`` for client-side; Helm 3 writes none) and
+``info.rollback_revision`` (the revision a rollback went back to); it also leaves zero times out where
+Helm 3 wrote ``""``.
 
 Release values may hold credentials: only their key paths and a hash leave this module.
 """
@@ -64,10 +68,12 @@ class HelmRelease:
     values_hash: str | None
     manifest: list[ManifestObject]
     hooks: list[dict[str, Any]]
+    apply_method: str | None = None  # Helm 4: "ssa" (server-side apply) or "csa"; None from Helm 3
+    rollback_revision: int | None = None  # Helm 4: the revision this rollback restored
 
 
 def is_release_storage(obj: dict[str, Any]) -> bool:
-    """True for a Secret or ConfigMap that holds a Helm 3 release."""
+    """True for a Secret or ConfigMap that holds a Helm (3 or 4) release."""
     kind = obj.get("kind")
     labels = (obj.get("metadata") or {}).get("labels") or {}
     if kind == "Secret":
@@ -184,7 +190,13 @@ def read_release(obj: dict[str, Any]) -> HelmRelease:
         values_hash=hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest() if config else None,
         manifest=parse_manifest(release.get("manifest") or "", namespace),
         hooks=[hook for hook in release.get("hooks") or [] if isinstance(hook, dict)],
+        apply_method=release.get("apply_method") or None,
+        rollback_revision=_revision(info.get("rollback_revision")),
     )
+
+
+def _revision(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def hook_namespace(hook: dict[str, Any], default_namespace: str) -> str:

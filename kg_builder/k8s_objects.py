@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from kg_builder import helm_release, webhook_context
+from kg_builder import helm_errors, helm_release, webhook_context
 from kg_builder import k8s_statements as st
 from kg_builder.keys import hook_key, release_key, resource_ref, revision_key
 from kg_builder.statements import Emitted, Statement
@@ -303,13 +303,68 @@ def _namespace_props(obj: dict[str, Any]) -> dict[str, Any]:
     return {"phase": (obj.get("status") or {}).get("phase")}
 
 
+def _webhook_config_props(obj: dict[str, Any]) -> dict[str, Any]:
+    """Validating/MutatingWebhookConfiguration: one entry per webhook in parallel lists (a property holds no map).
+
+    What is not set in the object is stored as '' (a list holds no null): a missing failurePolicy is kept
+    missing here; the v1 API documents Fail as its default (v1beta1: Ignore), and the pattern reads it so.
+    """
+    hooks = [h for h in obj.get("webhooks") or [] if isinstance(h, dict)]
+    services = [(h.get("clientConfig") or {}).get("service") or {} for h in hooks]
+    return {
+        "webhook_names": [h.get("name") or "" for h in hooks],
+        "webhook_failure_policies": [h.get("failurePolicy") or "" for h in hooks],
+        "webhook_service_namespaces": [s.get("namespace") or "" for s in services],
+        "webhook_service_names": [s.get("name") or "" for s in services],
+        "webhook_service_ports": ["" if s.get("port") is None else str(s["port"]) for s in services],
+        "webhook_service_paths": [s.get("path") or "" for s in services],
+        "webhook_urls": [(h.get("clientConfig") or {}).get("url") or "" for h in hooks],
+        "webhook_service_refs": [resource_ref("Service", s["namespace"], s["name"])
+                                 if s.get("namespace") and s.get("name") else "" for s in services],
+        "webhook_namespace_selectors": [_selector_text(h.get("namespaceSelector")) for h in hooks],
+        "webhook_rules": ["; ".join(_rule_text(r) for r in h.get("rules") or [] if isinstance(r, dict))
+                          for h in hooks],
+    }
+
+
+def _selector_text(selector: dict[str, Any] | None) -> str:
+    """A label selector as kubectl's -l text ("a=b,team in (x,y),!legacy"); '' when it selects everything."""
+    selector = selector or {}
+    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr.get("key", ""), expr.get("operator", ""), ",".join(expr.get("values") or [])
+        parts.append({"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})", "Exists": key,
+                      "DoesNotExist": f"!{key}"}.get(op, f"{key} {op} ({values})"))
+    return ",".join(parts)
+
+
+def _rule_text(rule: dict[str, Any]) -> str:
+    """One admission rule: "CREATE,UPDATE apps/v1 deployments" (the core group as core, lists comma-joined)."""
+    groups = ",".join(g or "core" for g in rule.get("apiGroups") or [])
+    return (f"{','.join(rule.get('operations') or [])} {groups}/{','.join(rule.get('apiVersions') or [])} "
+            f"{','.join(rule.get('resources') or [])}")
+
+
+def _webhook_config_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emitted]:
+    """Each webhook's Service by name, as a USES link to its slot (how 'webhook', key the webhook's name)."""
+    uid = obj["metadata"]["uid"]
+    for hook in obj.get("webhooks") or []:
+        service = ((hook or {}).get("clientConfig") or {}).get("service") or {}
+        if service.get("namespace") and service.get("name"):
+            yield st.USES, {"uid": uid, "ref": resource_ref("Service", service["namespace"], service["name"]),
+                            "kind": "Service", "namespace": service["namespace"], "name": service["name"],
+                            "how": "webhook", "optional": False, "key": hook.get("name") or ""}
+
+
 _KIND_PROPS = {
     "Pod": _pod_props, "Job": _job_props, "Deployment": _workload_props, "ReplicaSet": _workload_props,
     "StatefulSet": _workload_props, "DaemonSet": _workload_props, "Service": _service_props,
     "Node": _node_props, "PersistentVolumeClaim": _pvc_props, "CustomResourceDefinition": _crd_props,
     "ConfigMap": _data_keys_props, "Secret": _data_keys_props, "Namespace": _namespace_props,
+    "ValidatingWebhookConfiguration": _webhook_config_props, "MutatingWebhookConfiguration": _webhook_config_props,
 }
-_KIND_EXTRA = {"Pod": _pod_rows, "Service": _service_rows}
+_KIND_EXTRA = {"Pod": _pod_rows, "Service": _service_rows, "ValidatingWebhookConfiguration": _webhook_config_rows,
+               "MutatingWebhookConfiguration": _webhook_config_rows}
 _TIME_FIELDS = ("created_at", "start_time", "completion_time")
 _HEALTH_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "PersistentVolumeClaim")
 
@@ -422,11 +477,14 @@ def _release_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emi
         "first_deployed": release.first_deployed, "last_deployed": release.last_deployed,
         "deleted": release.deleted, "values_keys": release.values_keys, "values_hash": release.values_hash,
         "storage": helm_release.storage_name(obj), "storage_uid": storage_uid,
+        "apply_method": release.apply_method,
     }, "first_deployed", "last_deployed", "deleted")}
     yield st.REVISION_LINKS, {"key": key, "release_key": rel_key,
                               "prev_key": revision_key(release.namespace, release.name, release.version - 1),
                               "next_key": revision_key(release.namespace, release.name, release.version + 1)}
     yield webhook_context.REVISION_FROM_SYNC, {"key": key, "release_key": rel_key}
+    yield st.RELEASE_FAILED_OPERATION, {"release_key": rel_key}
+    yield from _helm_error_rows(release, key, rel_key)
     for item in release.manifest:
         yield st.DECLARES, {"revision_key": key, "release_key": rel_key, "rv": rv,
                             "ref": resource_ref(item.kind, item.namespace, item.name),
@@ -453,3 +511,16 @@ def _release_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emi
             },
         }
         yield st.HOOK_RAN_AS, {"key": key_of_hook}
+
+
+def _helm_error_rows(release: helm_release.HelmRelease, key: str, rel_key: str) -> Iterator[Emitted]:
+    """The revision's description, classified once here, as a (:HelmError) the patterns read."""
+    if not helm_errors.is_error_text(release.description):
+        return
+    found = helm_errors.classify(release.description, release.name, release.namespace)
+    if release.status != "failed" and not found.classified:
+        return  # a pending revision's own words ("Preparing upgrade" and the like) are no error
+    props = helm_errors.props(found, rel_key, "revision", release.last_deployed)
+    yield helm_errors.HELM_ERROR, {"key": f"{key}#description", "revision_key": key, "release_key": rel_key,
+                                   "props": with_times(props, "at")}
+

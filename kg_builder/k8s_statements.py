@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 
-from kg_builder.statements import HISTORY, LINKS, NODES, Statement
+from kg_builder.statements import DERIVED, HISTORY, LINKS, NODES, Statement
 
 _SLOT = ("MERGE (r:Resource {ref: row.ref}) "
          "ON CREATE SET r.kind = row.kind, r.namespace = row.namespace, r.name = row.name")
@@ -123,6 +123,33 @@ FOREACH (_ IN CASE WHEN fresh AND row.props.version >= coalesce(rel.latest_versi
       rel.description = row.props.description, rel.chart = row.props.chart,
       rel.chart_version = row.props.chart_version, rel.app_version = row.props.app_version,
       rel.last_deployed = row.props.last_deployed)
+""", partition_by="release_key")
+
+# The operation a diagnosis is about: the newest failed revision, where only automatic rollbacks came after
+# it. helm --atomic / --rollback-on-failure and GitOps remediation write "Rollback to N" right after the failure:
+# a rollback is automatic when the helm process that wrote the failed revision wrote it too or ran with
+# --atomic, or, with no process record, when it started within AUTO_ROLLBACK_WINDOW of the failed revision (helm's
+# default --timeout is 5m; the rollback starts when the wait gives up). A rollback a separate `helm rollback`
+# wrote, or one that came later, is the user's: it clears the failure, as any later upgrade or install does.
+AUTO_ROLLBACK_WINDOW = "PT30M"
+RELEASE_FAILED_OPERATION = Statement("release_failed_operation", DERIVED, f"""
+UNWIND $rows AS row
+MATCH (rel:Release {{key: row.release_key}})
+CALL (rel) {{
+  MATCH (rel)-[:HAS_REVISION]->(r:Revision)
+  OPTIONAL MATCH (op:HelmOperation)-[:PRODUCED]->(r)
+  WITH r, collect(op) AS ops ORDER BY r.version DESC
+  WITH collect({{rev: r, ops: ops}}) AS revs
+  WITH revs, [i IN range(0, size(revs) - 1) WHERE revs[i].rev.status = 'failed'][0] AS failed
+  WITH revs, failed, CASE WHEN failed IS NULL THEN null ELSE revs[failed] END AS bad
+  RETURN CASE WHEN failed IS NOT NULL AND all(j IN range(0, failed - 1) WHERE
+      coalesce(revs[j].rev.description, '') STARTS WITH 'Rollback to ' AND (
+        any(op IN bad.ops WHERE op IN revs[j].ops)
+        OR (size(revs[j].ops) = 0 AND (any(op IN bad.ops WHERE coalesce(op.atomic, false) = true)
+            OR revs[j].rev.last_deployed <= bad.rev.last_deployed + duration('{AUTO_ROLLBACK_WINDOW}')))))
+    THEN bad.rev.version END AS failed_version
+}}
+SET rel.failed_version = failed_version
 """, partition_by="release_key")
 
 REVISION_REMOVED = Statement("revision_removed", NODES, """

@@ -23,6 +23,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from kg_builder import helm_errors
+from kg_builder.k8s_statements import RELEASE_FAILED_OPERATION
 from kg_builder.keys import release_key
 from kg_builder.statements import LINKS, NODES, Emitted, Statement
 from kg_builder.times import with_times
@@ -138,6 +140,17 @@ def _rows(label: str, observation: Observation, record: dict[str, Any], operatio
                                "namespace": namespace, "name": name, "command": command}
     if produces:
         yield PRODUCED, {"operation_id": operation_id, "release_key": props["release_key"]}
+        yield RELEASE_FAILED_OPERATION, {"release_key": props["release_key"]}
+    stderr = record.get("stderr")
+    if props["mutates_release"] and tool == "helm" and record.get("status") == "failed" \
+            and isinstance(stderr, str) and helm_errors.is_error_text(stderr) and releases:
+        # helm's own words on a run that failed, often before it stored any revision (a template error, a
+        # conflict): classified like a revision's description
+        found = helm_errors.classify(stderr, releases[0], namespace)
+        yield helm_errors.HELM_ERROR_OF_OPERATION, {
+            "key": f"{operation_id}#stderr", "operation_id": operation_id,
+            "props": with_times(helm_errors.props(found, release_key(namespace, releases[0]), "helm_process",
+                                                  record.get("ended_at")), "at")}
     parent = record.get("parent_operation_id")
     if isinstance(parent, str) and parent:
         parent_label = "KubectlOperation" if parent.startswith("kubectl-") else "HelmOperation"

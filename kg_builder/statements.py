@@ -14,10 +14,12 @@ from typing import Any, Protocol
 
 from kgrca.contracts import Observation
 
-# Stages: objects first, then their history and relationships, then derived links.
+# Stages: objects first, then their history and relationships, then derived links, then facts derived
+# from those links (a release's failed operation reads which process produced which revision).
 NODES = 10
 HISTORY = 20
 LINKS = 30
+DERIVED = 40
 
 
 @dataclasses.dataclass(frozen=True)

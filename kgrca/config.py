@@ -94,6 +94,13 @@ def _str_list(value: Any) -> list[str]:
     raise ValueError("a list of names, or names separated by commas")
 
 
+def _helm_major(value: Any) -> int:
+    number = _int(value)
+    if number not in (3, 4):
+        raise ValueError("3 or 4")
+    return number
+
+
 def _uri(schemes: tuple[str, ...]) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         text = _str(value)
@@ -164,6 +171,7 @@ KEYS: tuple[Key, ...] = (
     Key("kubeconfig", None, _optional_str, "kubeconfig path; in-cluster config when unset and available"),
     Key("cache_dir", None, _optional_str, "where downloads and builds are cached (default ~/.cache/kgrca)"),
     Key("data_dir", None, _optional_str, "where local servers keep data (default ~/.local/share/kgrca)"),
+    Key("helm_major", 4, _helm_major, "helm of the local cluster (`kgrca cluster`, e2e tests, recordings): 4, or 3"),
     Key("neo4j_heap", "1g", _memory, "local Neo4j JVM heap"),
     Key("neo4j_pagecache", "1g", _memory, "local Neo4j page cache"),
     Key("neo4j_bolt_port", 7687, _port, "local Neo4j Bolt port"),

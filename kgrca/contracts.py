@@ -135,19 +135,25 @@ class GraphWriter(Protocol):
 
 Severity = Literal["critical", "high", "medium", "low"]
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low")
+# The seven Helm shapes a diagnosis may explain (``Diagnosis.shape``); null when no Helm operation is involved.
+SHAPES: tuple[str, ...] = ("hook_failure", "stuck_release", "template_error", "resource_conflict",
+                           "partial_deployment", "wait_timeout", "crd_mismatch")
 
 
 @dataclasses.dataclass
 class Diagnosis:
     """What broke, why, the evidence, and what to run. ``to_json()`` gives the public JSON form::
 
-        {"type": "operational", "severity", "source": "kgrca", "pattern", "confidence",
+        {"type": "operational", "severity", "source": "kgrca", "shape", "pattern", "confidence",
          "release": {"name", "namespace", "operation", "from_version", "to_version", "status"},
          "root_cause": {"summary", "details", "evidence": [...], "impact", "resolution"},
          "correlation": {"operation_id", "confidence", "event_chain": [...]}}
 
     Fields are added, never removed or renamed. ``consequences`` lists lower-ranked diagnoses of the
-    same release that this one explains (a crash loop that made ``--wait`` time out).
+    same release that this one explains (a crash loop that made ``--wait`` time out). ``shape`` is the Helm
+    shape the diagnosis explains (one of ``SHAPES``) when a Helm operation is involved, else null;
+    ``pattern`` stays the specific cause: a crash loop that made ``--wait`` time out has shape
+    ``wait_timeout`` and pattern ``crashloop``, and its summary says both.
     """
 
     pattern: str
@@ -166,12 +172,14 @@ class Diagnosis:
     tags: list[str] = dataclasses.field(default_factory=list)
     title: str = ""
     consequences: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    shape: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "type": "operational",
             "severity": self.severity,
             "source": "kgrca",
+            "shape": self.shape,
             "pattern": self.pattern,
             "title": self.title,
             "confidence": round(self.confidence, 3),

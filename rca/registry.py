@@ -8,6 +8,8 @@ A pattern file is runnable as-is in Neo4j Browser::
     // confidence: 0.95                        base confidence, 0..1
     // tags: [helm, hook, image]
     // explains: [wait_timeout]                patterns whose match on the same release this one causes
+    // shape: hook_failure                     the Helm shape it explains (one of the seven), or null
+    // fallback: false                         true: only when no other diagnosis of the release has its shape
     // impact: The upgrade stopped before any resource changed; the release is marked failed.
     // resolution:
     //   - kubectl -n {namespace} describe pod {pod}
@@ -26,7 +28,13 @@ Each query returns one row per finding with these columns:
 ``release_key`` (``"ns/name"`` or null), ``subject`` (map: kind, namespace, name), ``summary``,
 ``details``, ``evidence`` (list of maps: kind, name, at, text), ``event_chain`` (list of maps: at,
 what), ``vars`` (map for the resolution template), and optionally ``confidence`` (overrides the
-base where the query knows better, e.g. a match on message text alone) and ``operation_id``.
+base where the query knows better, e.g. a match on message text alone), ``shape`` (overrides the header's
+where the query reads it from a fact) and ``operation_id``.
+
+``shape`` names the Helm shape a pattern explains: hook_failure, stuck_release, template_error,
+resource_conflict, partial_deployment, wait_timeout or crd_mismatch; null for the pod, workload and node
+causes behind them (those take the shape of the Helm pattern they explain, see rca/runner.py). A
+``fallback`` pattern says what no specific pattern said: helm's classified or unclassified words.
 """
 
 from __future__ import annotations
@@ -39,13 +47,14 @@ from typing import Any
 
 import yaml
 
-from kgrca.contracts import SEVERITIES, KgrcaError
+from kgrca.contracts import SEVERITIES, SHAPES, KgrcaError
 
 PATTERN_DIR = Path(__file__).resolve().parents[1] / "cypher" / "patterns"
 REQUIRED = ("id", "title", "severity", "confidence", "tags", "impact", "resolution")
 COLUMNS = ("release_key", "subject", "summary", "details", "evidence", "event_chain", "vars")
 _PARAM = re.compile(r"^:param\s+(\w+)\s*=>\s*(.+?);?\s*$")
 _USED = re.compile(r"\$(\w+)")
+_WHOLE = re.compile(r"^\{(\w+)\}$")
 
 
 class PatternError(KgrcaError):
@@ -62,13 +71,24 @@ class Pattern:
     impact: str
     resolution: tuple[str, ...]
     explains: tuple[str, ...]
+    shape: str | None
+    fallback: bool
     params: dict[str, Any]
     query: str
     path: Path
 
     def resolve(self, variables: dict[str, Any]) -> list[str]:
-        """Resolution commands with ``{placeholders}`` filled; an unknown one stays visible as <name>."""
-        return [string.Formatter().vformat(line, (), _Missing(variables)) for line in self.resolution]
+        """Resolution commands with ``{placeholders}`` filled; an unknown one stays visible as <name>.
+
+        A line that is only ``{name}`` whose value is a list stands for each command of the list."""
+        commands: list[str] = []
+        for line in self.resolution:
+            whole = _WHOLE.match(line)
+            if whole and isinstance((variables or {}).get(whole.group(1)), list):
+                commands.extend(str(command) for command in variables[whole.group(1)])
+            else:
+                commands.append(string.Formatter().vformat(line, (), _Missing(variables)))
+        return commands
 
 
 class _Missing(dict):
@@ -112,6 +132,7 @@ def parse_pattern(path: Path) -> Pattern:
         id=str(header["id"]), title=str(header["title"]), severity=str(header["severity"]),
         confidence=float(header["confidence"]), tags=tuple(header["tags"]), impact=str(header["impact"]).strip(),
         resolution=tuple(str(r) for r in header["resolution"]), explains=tuple(header.get("explains") or ()),
+        shape=header.get("shape"), fallback=bool(header.get("fallback", False)),
         params=params, query=query, path=path)
 
 
@@ -122,6 +143,10 @@ def _check(path: Path, header: dict[str, Any], params: dict[str, Any], query: st
         raise PatternError(f"{path}: severity must be one of {', '.join(SEVERITIES)}")
     if not isinstance(header["confidence"], int | float) or not 0 < header["confidence"] <= 1:
         raise PatternError(f"{path}: confidence must be a number in (0, 1]")
+    if header.get("shape") is not None and header["shape"] not in SHAPES:
+        raise PatternError(f"{path}: shape must be one of {', '.join(SHAPES)} or null")
+    if not isinstance(header.get("fallback", False), bool):
+        raise PatternError(f"{path}: fallback must be true or false")
     if not isinstance(header["tags"], list) or not header["tags"]:
         raise PatternError(f"{path}: tags must be a non-empty list")
     if not isinstance(header["resolution"], list) or not header["resolution"]:

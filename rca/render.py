@@ -45,6 +45,13 @@ def context_line(release: dict[str, Any] | None) -> str:
     return "  context: " + "; ".join(parts) if parts else ""
 
 
+def pattern_label(diagnosis: Diagnosis) -> str:
+    """``wait_timeout/crashloop``: the Helm shape, then the specific cause; the cause alone without a shape."""
+    if diagnosis.shape and diagnosis.shape != diagnosis.pattern:
+        return f"{diagnosis.shape}/{diagnosis.pattern}"
+    return diagnosis.pattern
+
+
 def render(diagnosis: Diagnosis) -> str:
     lines = []
     head = release_line(diagnosis.release)
@@ -52,7 +59,7 @@ def render(diagnosis: Diagnosis) -> str:
     if not head and subject:
         head = f"{subject.get('kind', '')} {subject.get('namespace', '')}/{subject.get('name', '')}"
     lines.append(head)
-    lines.append(f"  [{diagnosis.severity} {diagnosis.confidence:.2f}] {diagnosis.pattern}: {diagnosis.summary}")
+    lines.append(f"  [{diagnosis.severity} {diagnosis.confidence:.2f}] {pattern_label(diagnosis)}: {diagnosis.summary}")
     if context_line(diagnosis.release):
         lines.append(context_line(diagnosis.release))
     if diagnosis.details:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import re
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -39,9 +40,20 @@ WITH rel, key, latest, collect(prev.version)[0] AS from_version
 OPTIONAL MATCH (op:HelmOperation)-[:PRODUCED]->(latest)
 WITH rel, key, latest, from_version, op ORDER BY op.started_at DESC
 WITH rel, key, latest, from_version, collect(op)[0] AS op
+// a failed operation that only rollbacks followed (kg_builder's Release.failed_version): what was undone
+OPTIONAL MATCH (rel)-[:HAS_REVISION]->(failed:Revision {version: rel.failed_version})
+  WHERE rel.failed_version < rel.latest_version
+OPTIONAL MATCH (rel)-[:HAS_REVISION]->(before:Revision)
+  WHERE before.version < failed.version AND before.status IN ['deployed', 'superseded']
+WITH rel, key, latest, from_version, op, failed, max(before.version) AS failed_from
+OPTIONAL MATCH (fop:HelmOperation)-[:PRODUCED]->(failed)
+WITH rel, key, latest, from_version, op, failed, failed_from, fop ORDER BY fop.started_at DESC
+WITH rel, key, latest, from_version, op, failed, failed_from, collect(fop)[0] AS fop
 RETURN key, rel.name AS name, rel.namespace AS namespace, latest.version AS to_version, from_version,
        latest.status AS status, latest.description AS description, op.command AS command,
-       op.operation_id AS operation_id
+       op.operation_id AS operation_id,
+       CASE WHEN failed IS NULL THEN null ELSE {version: failed.version, from_version: failed_from,
+         description: failed.description, command: fop.command, operation_id: fop.operation_id} END AS undone
 """
 
 # What webhooks told about the newest revision (docs/webhooks.md): the commit an Argo CD sync deployed, the
@@ -92,10 +104,15 @@ class Detector:
                 errors.append((pattern.id, error))
             timings[pattern.id] = seconds
         diagnoses = [diagnosis for diagnosis, _, _ in found]
-        self._add_release_context(diagnoses)
+        undone = self._add_release_context(diagnoses)
         for diagnosis, pattern, variables in found:
             diagnosis.resolution = pattern.resolve({**_release_vars(diagnosis.release), **variables})
-        return DetectionRun(rank(diagnoses, {p.id: p.explains for p in self.patterns}), errors, timings)
+        fallbacks = {p.id for p in self.patterns if p.fallback}
+        ranked = rank(diagnoses, {p.id: p.explains for p in self.patterns}, fallbacks)
+        for diagnosis in ranked:
+            if diagnosis.shape is not None or diagnosis.pattern in fallbacks:  # about the operation, not a pod
+                headline(diagnosis, undone.get(_release_key(diagnosis.release)))
+        return DetectionRun(ranked, errors, timings)
 
     def parameters(self, pattern: Pattern, release_key: str | None, now: dt.datetime | None) -> dict[str, Any]:
         """Defaults from the file, settings of the same name from configuration, then the call's own."""
@@ -146,14 +163,16 @@ class Detector:
             impact=pattern.impact, resolution=[],
             release={"key": release_key} if release_key else None,
             subject=plain(row.get("subject") or {}), operation_id=row.get("operation_id"),
+            shape=row["shape"] if "shape" in row else pattern.shape,
             event_chain=sorted((plain(e) for e in row.get("event_chain") or [] if e and e.get("at")),
                                key=lambda e: e["at"]),
         )
 
-    def _add_release_context(self, diagnoses: list[Diagnosis]) -> None:
+    def _add_release_context(self, diagnoses: list[Diagnosis]) -> dict[str, dict[str, Any]]:
+        """The release of each diagnosis, and by release key the failed operation that a rollback undid."""
         keys = sorted({d.release["key"] for d in diagnoses if d.release})
         if not keys:
-            return
+            return {}
         with ThreadPoolExecutor(max_workers=2) as pool:  # both at once, as the patterns
             releases, told = pool.map(lambda query: self._read(query, {"keys": keys}), (RELEASE_CONTEXT,
                                                                                          WEBHOOK_CONTEXT))
@@ -175,6 +194,8 @@ class Detector:
             told = {k: v for k, v in webhooks.get(key, {}).items() if k != "key" and v}
             if told:
                 diagnosis.release["context"] = told
+        return {key: {**row["undone"], "now": row.get("to_version"), "now_description": row.get("description")}
+                for key, row in context.items() if row.get("undone")}
 
 
 def _release_vars(release: dict[str, Any] | None) -> dict[str, Any]:
@@ -218,9 +239,15 @@ def _group(diagnosis: Diagnosis) -> str:
     return f"subject:{subject.get('kind')}/{subject.get('namespace')}/{subject.get('name')}"
 
 
-def rank(diagnoses: list[Diagnosis], explains: dict[str, tuple[str, ...]] | None = None) -> list[Diagnosis]:
-    """Best first; within a release, what a root cause explains is folded into it as a consequence."""
+def rank(diagnoses: list[Diagnosis], explains: dict[str, tuple[str, ...]] | None = None,
+         fallbacks: set[str] | None = None) -> list[Diagnosis]:
+    """Best first; within a release, what a root cause explains is folded into it as a consequence.
+
+    A root with no Helm shape of its own (a pod or workload cause) takes the shape of the Helm diagnosis it
+    explains, and its summary says both. A ``fallback`` diagnosis stays only where no other root of its
+    release has a Helm shape."""
     explains = explains or {}
+    fallbacks = fallbacks or set()
     by_group: dict[str, list[Diagnosis]] = defaultdict(list)
     for diagnosis in diagnoses:
         by_group[_group(diagnosis)].append(diagnosis)
@@ -237,9 +264,66 @@ def rank(diagnoses: list[Diagnosis], explains: dict[str, tuple[str, ...]] | None
                               explains.get(d.pattern, ()) and d.pattern not in explains.get(diagnosis.pattern, ())),
                              None)
             if cause is not None:
-                cause.consequences.append({"pattern": diagnosis.pattern, "summary": diagnosis.summary,
+                cause.consequences.append({"pattern": diagnosis.pattern, "shape": diagnosis.shape,
+                                           "summary": diagnosis.summary,
                                            "confidence": round(diagnosis.confidence, 3)})
             else:
                 roots.append(diagnosis)
-        kept.extend(roots)
+        for root in roots:
+            _take_shape(root)
+        # helm's words are already told by a pattern that explains the release's Helm side
+        told = any(r.shape is not None and r.pattern not in fallbacks for r in roots)
+        kept.extend(r for r in roots if r.pattern not in fallbacks or not told)
     return sorted(kept, key=order)
+
+
+# How a pod or workload cause reads once it explains a Helm shape: "<this>: <the cause>".
+SHAPE_HEADLINES = {
+    "wait_timeout": "{operation} of {release} timed out waiting",
+    "partial_deployment": "{release} is {status} but not all of it runs",
+    "hook_failure": "a hook of the {operation} of {release} failed",
+    "stuck_release": "{operation} of {release} is stuck",
+    "template_error": "{operation} of {release} could not render its chart",
+    "resource_conflict": "the API server refused the {operation} of {release}",
+    "crd_mismatch": "{operation} of {release} uses an API the cluster does not serve",
+}
+
+
+def _take_shape(root: Diagnosis) -> None:
+    if root.shape is not None:
+        return
+    explained = next((c for c in root.consequences if c.get("shape")), None)
+    if explained is None:
+        return
+    root.shape = explained["shape"]
+    release = root.release or {}
+    words = {"operation": release.get("operation") or "the helm operation",
+             "release": _release_key(release) or "the release",
+             "status": release.get("status") or "in an unknown state"}
+    root.summary = f"{SHAPE_HEADLINES[root.shape].format(**words)}: {root.summary}"
+
+
+def headline(diagnosis: Diagnosis, undone: dict[str, Any] | None) -> None:
+    """A Helm diagnosis of an operation that a rollback undid says so first, and its release names that
+    operation: "the upgrade to revision 4 failed and was rolled back to 3 (now revision 5): <cause>"."""
+    if not undone or not diagnosis.release:
+        return
+    operation = undone.get("command") or _operation({"description": undone.get("description"),
+                                                     "to_version": undone.get("version")}) or "operation"
+    target = _ROLLBACK.match(undone.get("now_description") or "")
+    back = f" and was rolled back to {target.group(1)}" if target else " and was rolled back"
+    diagnosis.summary = (f"the {operation} to revision {undone['version']} failed{back} "
+                         f"(now revision {undone['now']}): {diagnosis.summary}")
+    diagnosis.release.update({
+        "operation": operation, "to_version": undone["version"], "from_version": undone.get("from_version"),
+        "status": "failed", "rolled_back_to": int(target.group(1)) if target else None,
+        "current_version": undone["now"]})
+
+
+_ROLLBACK = re.compile(r"^Rollback to (\d+)")
+
+
+def _release_key(release: dict[str, Any] | None) -> str | None:
+    if not release or not release.get("name"):
+        return None
+    return f"{release.get('namespace')}/{release['name']}"

@@ -171,6 +171,7 @@ def test_diagnosis_is_the_detectors_json_best_first(client):
     best = diagnoses[0]
     assert best["type"] == "operational" and best["source"] == "kgrca"
     assert best["release"]["name"] == "api" and best["release"]["to_version"] == 7
+    assert (best["shape"], best["pattern"]) == ("hook_failure", "hook_image_pull")  # the Helm shape and its cause
     assert set(best["root_cause"]) >= {"summary", "details", "evidence", "impact", "resolution"}
     assert all(d["release"]["namespace"] == "prod" and d["release"]["name"] == "api" for d in diagnoses)
 

@@ -145,3 +145,62 @@ def test_garbage_never_raises():
         parse_helm(argv)
         parse_kubectl(argv)
     assert helm("helm upgrade a ./c --timeout never")["timeout_seconds"] is None
+
+
+# --- Helm 4 (helm.sh/helm/v4): renamed and new flags, a strategy-taking --wait ------------------------
+
+@pytest.mark.parametrize("line,expected", [
+    # --rollback-on-failure is Helm 4's --atomic (which it still accepts, deprecated)
+    ("helm upgrade api ./charts/api -n prod --rollback-on-failure --timeout 5m",
+     {"release": "api", "chart": "./charts/api", "atomic": True, "wait": False, "timeout_seconds": 300.0}),
+    ("helm install api ./charts/api -n prod --atomic --wait", {"release": "api", "atomic": True, "wait": True}),
+    # --wait takes a strategy only in the = form; bare --wait is the watcher
+    ("helm upgrade api ./charts/api -n prod --wait=watcher --timeout 10m0s",
+     {"release": "api", "chart": "./charts/api", "wait": True, "timeout_seconds": 600.0}),
+    ("helm upgrade --install api ./charts/api --wait=legacy -n prod",
+     {"release": "api", "wait": True, "install": True}),
+    ("helm install api ./charts/api --wait=hookOnly", {"release": "api", "chart": "./charts/api", "wait": False}),
+    ("helm upgrade api ./charts/api --wait", {"release": "api", "wait": True}),
+    ("helm upgrade api ./charts/api --wait=false", {"release": "api", "wait": False}),
+    # upgrade and rollback take --server-side true|false|auto as a string, install a boolean
+    ("helm upgrade --server-side false api ./charts/api -n prod",
+     {"release": "api", "chart": "./charts/api", "namespace": "prod"}),
+    ("helm upgrade api ./charts/api --server-side=auto --force-conflicts",
+     {"release": "api", "chart": "./charts/api"}),
+    ("helm rollback api --server-side true 3 -n prod", {"release": "api", "revision": 3}),
+    ("helm install --server-side api ./charts/api -n prod", {"release": "api", "chart": "./charts/api"}),
+    ("helm install api ./charts/api --server-side=false --take-ownership",
+     {"release": "api", "chart": "./charts/api"}),
+    # --force-replace is Helm 4's --force
+    ("helm upgrade --force-replace api oci://registry.example/charts/api --version 1.4.0",
+     {"release": "api", "chart": "oci://registry.example/charts/api"}),
+    ("helm rollback api 6 --force-replace --wait=watcher -n prod", {"release": "api", "revision": 6, "wait": True}),
+    # a dry run is --dry-run=client|server; bare --dry-run still means client
+    ("helm upgrade api ./charts/api --dry-run=server", {"release": "api", "dry_run": "server"}),
+    # global flags new in Helm 4 take values
+    ("helm --color never --content-cache /tmp/hc upgrade api ./charts/api",
+     {"command": "upgrade", "release": "api", "chart": "./charts/api"}),
+])
+def test_helm4_command_lines(line, expected):
+    cmd = helm(line)
+    assert {key: cmd[key] for key in expected} == expected
+
+
+def test_helm4_flags_are_kept_as_given():
+    # (each line here was checked against helm v4.3.2: it passes helm's own flag and argument checks)
+    cmd = helm("helm upgrade api ./charts/api -n prod --server-side true --force-conflicts --take-ownership "
+               "--wait=watcher --rollback-on-failure")
+    assert (cmd["release"], cmd["chart"]) == ("api", "./charts/api")
+    assert cmd["flags"]["server-side"] == "true"
+    assert cmd["flags"]["wait"] == "watcher"
+    assert {cmd["flags"][f] for f in ("force-conflicts", "take-ownership", "rollback-on-failure")} == {True}
+    assert cmd["atomic"] is True and cmd["wait"] is True
+    replaced = helm("helm upgrade api ./charts/api --force-replace --server-side=false")
+    assert replaced["flags"]["force-replace"] is True and replaced["flags"]["server-side"] == "false"
+
+
+def test_helm4_wait_strategy_in_the_space_form_is_a_positional_like_helm_takes_it():
+    # `--wait watcher` is not `--wait=watcher`: helm reads "watcher" as an argument
+    # (`Error: "helm upgrade" requires 2 arguments`)
+    cmd = helm("helm upgrade api ./charts/api --wait watcher")
+    assert cmd["wait"] is True and cmd["flags"]["wait"] is True

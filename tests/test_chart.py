@@ -1,7 +1,8 @@
 """The Helm chart charts/kgrca, checked with the real helm and installed into the real local API server.
 
-`helm lint` and `helm template` run the project's own helm build (kgrca.cluster.helm_binary) over the value
-sets in charts/kgrca/ci/ (all on, tracer off, external Neo4j, namespaced-only, minimal); the rendered objects
+`helm lint` and `helm template` run the project's own helm builds (kgrca.cluster.helm_binary: every test
+taking `helm` runs with Helm 4 and with Helm 3) over the value sets in charts/kgrca/ci/ (all on, tracer
+off, external Neo4j, namespaced-only, minimal); the rendered objects
 are checked against what kgrca itself defines: the watched kinds (ingest/k8s_watch.py KINDS), its settings
 (kgrca/config.py) and its command line (kgrca/cli.py). Then the chart is installed into the local cluster,
 where the API server must accept every object and the real controllers create the pods (kwok plays the
@@ -57,9 +58,9 @@ def cfg():
     return load_config()
 
 
-@pytest.fixture(scope="module")
-def helm(cfg) -> Path:
-    return cluster.helm_binary(cfg)
+@pytest.fixture(scope="module", params=[4, 3], ids=["helm4", "helm3"])
+def helm(cfg, request) -> Path:
+    return cluster.helm_binary(cfg, request.param)
 
 
 def run_helm(helm: Path, *args: str, check: bool = True, timeout: float = 180) -> subprocess.CompletedProcess:

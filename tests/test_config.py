@@ -38,6 +38,7 @@ def test_durations(text, seconds):
     ("KGRCA_NEO4J_URI", "http://x", "expected a URI starting with bolt://"),
     ("KGRCA_KAFKA_BOOTSTRAP", "localhost", "expected host:port"),
     ("KGRCA_HTTP_PORT", "70000", "expected a port number"),
+    ("KGRCA_HELM_MAJOR", "2", "KGRCA_HELM_MAJOR='2': expected 3 or 4"),
 ])
 def test_a_bad_value_names_the_variable_and_the_form(variable, value, expected):
     with pytest.raises(ConfigError) as caught:

@@ -105,6 +105,17 @@ def test_revisions_declare_their_manifest_and_supersede_each_other(neo4j_driver,
     assert row["keys"] == ["db.password", "image.tag"]
 
 
+def test_a_helm4_revision_keeps_its_apply_method(neo4j_driver, writer):
+    from tests.test_helm_release import HELM4_RELEASE
+
+    writer.write([obs(f.release_secret(HELM4_RELEASE)), obs(f.release_secret(f.release_json(
+        "api", "prod", 1, "deployed")))])
+    row = one(neo4j_driver, """
+        MATCH (h4:Revision {key: 'e2e-healthy-rollback/cart/3'}), (h3:Revision {key: 'prod/api/1'})
+        RETURN h4.apply_method AS helm4, h3.apply_method AS helm3""")
+    assert (row["helm4"], row["helm3"]) == ("ssa", None)  # Helm 3 writes no apply method
+
+
 def test_events_hang_on_their_object_with_their_times(neo4j_driver, writer):
     writer.write(failed_hook_upgrade())
     row = one(neo4j_driver, """

@@ -94,3 +94,45 @@ def test_cluster_scoped_kinds_get_no_namespace():
                       ("apiextensions.k8s.io/v1", "CustomResourceDefinition", "widgets.example.com"))
     assert [(o.kind, o.namespace) for o in helm_release.parse_manifest(text, "prod")] == [
         ("ClusterRole", None), ("CustomResourceDefinition", None)]
+
+
+# Helm 4 (helm.sh/helm/v4 v4.3.2) keeps the storage format helm.sh/release.v1; this is revision 3 of the
+# healthy_rollback recording (tests/e2e/recordings/healthy_rollback.jsonl) as Helm 4 wrote it, chart
+# templates and manifest shortened. New: `apply_method` ("ssa": server-side apply, Helm 4's default) and
+# `info.rollback_revision`; zero times are left out instead of written as "".
+HELM4_RELEASE = {
+    "name": "cart",
+    "info": {"first_deployed": "2026-12-04T03:01:56.208344347Z", "last_deployed": "2026-12-04T03:02:01.680916374Z",
+             "description": "Rollback to 1", "status": "deployed", "rollback_revision": 1},
+    "chart": {"metadata": {"name": "app", "version": "1.0.0", "apiVersion": "v2", "appVersion": "1.0",
+                           "type": "application"},
+              "lock": None, "templates": [], "values": {"replicaCount": 1}, "schema": None, "files": []},
+    "manifest": "---\n# Source: app/templates/configmap.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+                "  name: cart-config\n",
+    "version": 3,
+    "namespace": "e2e-healthy-rollback",
+    "apply_method": "ssa",
+}
+
+
+def test_helm4_release_gives_its_apply_method_and_rollback_revision():
+    release = helm_release.read_release(f.release_secret(copy.deepcopy(HELM4_RELEASE)))
+    assert (release.name, release.namespace, release.version, release.status) == (
+        "cart", "e2e-healthy-rollback", 3, "deployed")
+    assert release.apply_method == "ssa"
+    assert release.rollback_revision == 1
+    assert release.deleted is None  # Helm 4 leaves the zero time out
+    assert release.first_deployed == "2026-12-04T03:01:56.208344347Z"
+    assert (release.chart, release.chart_version, release.app_version) == ("app", "1.0.0", "1.0")
+    assert [(o.kind, o.name, o.namespace) for o in release.manifest] == [
+        ("ConfigMap", "cart-config", "e2e-healthy-rollback")]
+    assert release.values_keys == [] and release.values_hash is None  # Helm 4 omits an empty config
+
+
+def test_helm4_client_side_apply_and_helm3_releases():
+    csa = dict(copy.deepcopy(HELM4_RELEASE), apply_method="csa")
+    csa["info"].pop("rollback_revision")
+    release = helm_release.read_release(f.release_secret(csa))
+    assert (release.apply_method, release.rollback_revision) == ("csa", None)
+    helm3 = helm_release.read_release(f.release_secret(_release()))  # Helm 3 writes neither
+    assert (helm3.apply_method, helm3.rollback_revision) == (None, None)

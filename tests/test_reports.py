@@ -33,11 +33,12 @@ def test_each_format_names_the_release_its_diagnosis_and_what_to_run(graph_confi
     by_suffix = {p.suffix: p.read_text() for p in paths}
     markdown, html = by_suffix[".md"], by_suffix[".html"]
     data = json.loads(by_suffix[".json"])
-    assert "### release prod/api (failed)" in markdown and "hook_image_pull" in markdown
+    assert "### release prod/api (failed)" in markdown and "hook_failure/hook_image_pull" in markdown
+    assert "hook_failure/hook_image_pull" in html
     assert "kubectl -n prod describe pod api-migrate-abcde" in markdown
     assert [e["release"] for e in data["namespaces"]["prod"]] == ["prod/api"]
     top = data["namespaces"]["prod"][0]["diagnoses"][0]
-    assert top["pattern"] == "hook_image_pull" and top["release"]["to_version"] == 7
+    assert top["pattern"] == "hook_image_pull" and top["shape"] == "hook_failure" and top["release"]["to_version"] == 7
     assert any("hook" in item["what"] for item in data["namespaces"]["prod"][0]["timeline"])
     assert "<svg" in html and html.count("<circle") >= 5 and "<script" not in html and "http://" not in \
         html.replace('xmlns="http://www.w3.org/2000/svg"', "")

@@ -44,6 +44,8 @@ def test_scenario(folder, schema_applied, neo4j_driver, neo4j_config):
     run = suite.diagnose(neo4j_driver, cfg, scenario)
     wrong = suite.mismatches(scenario, run)
     assert not wrong, f"{scenario.name} ({scenario.description}):\n" + "\n".join(wrong)
+    silent = suite.silent_failures(neo4j_driver, cfg, run)
+    assert not silent, f"{scenario.name}: failed operations with no diagnosis: {silent}"
 
 
 def test_generated_helm_scenarios_are_current():
@@ -56,3 +58,9 @@ def test_generated_pod_scenarios_are_current():
     from tests.scenarios import generate_pods
 
     assert generate_pods.main(["--check"]) == 0, "run: python tests/scenarios/generate_pods.py"
+
+
+def test_generated_webhook_scenarios_are_current():
+    from tests.scenarios import generate_webhooks
+
+    assert generate_webhooks.main(["--check"]) == 0, "run: python tests/scenarios/generate_webhooks.py"

@@ -3,6 +3,7 @@
 // severity: high
 // confidence: 0.9
 // tags: [admission, webhook, workload]
+// shape: null
 // explains: [rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The API server refuses every pod the controller creates, so the workload runs fewer replicas than

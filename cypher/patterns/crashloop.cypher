@@ -3,6 +3,7 @@
 // severity: high
 // confidence: 0.9
 // tags: [pod, crashloop]
+// shape: null
 // explains: [rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The container exits soon after every start and the kubelet waits ever longer (up to 5 minutes)

@@ -3,6 +3,7 @@
 // severity: high
 // confidence: 0.9
 // tags: [helm, crd, api-version]
+// shape: crd_mismatch
 // explains: [partial_deployment, wait_timeout]
 // impact: >-
 //   The API server cannot map these objects: helm cannot build the release (nothing applied, no revision
@@ -34,7 +35,7 @@ CALL {
   MATCH (rev:Revision)-[d:DECLARES]->(r)
   WHERE rev.status IN ['deployed', 'failed'] AND ($release_key IS NULL OR rev.release_key = $release_key)
   MATCH (rel:Release)-[:HAS_REVISION]->(rev)
-  WHERE rev.version = rel.latest_version
+  WHERE (rev.version = rel.latest_version OR rev.version = rel.failed_version)
   WITH rel, rev, r, coalesce(d.api_version, r.api_version) AS av
   RETURN rel.key AS key, rel.name AS name, rel.namespace AS namespace, rev.description AS said,
          rev.last_deployed AS at, rev.version AS version, null AS op,
@@ -44,7 +45,7 @@ CALL {
   USING INDEX rev:Revision(status)
   WHERE ($release_key IS NULL OR rev.release_key = $release_key) AND rev.description CONTAINS 'no matches for kind'
   MATCH (rel:Release)-[:HAS_REVISION]->(rev)
-  WHERE rev.version = rel.latest_version
+  WHERE (rev.version = rel.latest_version OR rev.version = rel.failed_version)
   RETURN rel.key AS key, rel.name AS name, rel.namespace AS namespace, rev.description AS said,
          rev.last_deployed AS at, rev.version AS version, null AS op, [] AS items, 'message' AS source
   UNION

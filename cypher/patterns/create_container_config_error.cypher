@@ -3,6 +3,7 @@
 // severity: high
 // confidence: 0.93
 // tags: [pod, config, configmap, secret]
+// shape: null
 // explains: [rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The kubelet cannot build the container's environment, so the container never starts: the pod waits

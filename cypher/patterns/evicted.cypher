@@ -3,6 +3,7 @@
 // severity: medium
 // confidence: 0.9
 // tags: [pod, eviction, node]
+// shape: null
 // explains: [rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The kubelet killed the pods to save its node (memory, disk or PID pressure): their work was lost,

@@ -3,6 +3,7 @@
 // severity: high
 // confidence: 0.9
 // tags: [pod, volume, mount]
+// shape: null
 // explains: [rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The kubelet cannot set up one of the pod's volumes, so its containers are never created: the pod

@@ -3,6 +3,7 @@
 // severity: high
 // confidence: 0.9
 // tags: [helm, hook, timeout]
+// shape: hook_failure
 // explains: [wait_timeout, partial_deployment, stuck_release]
 // impact: >-
 //   Helm gave up on the hook, so the revision is failed and nothing after the hook ran (for a pre-* hook
@@ -25,7 +26,7 @@ MATCH (rev:Revision)
 USING INDEX rev:Revision(status)
 WHERE rev.status = 'failed' AND ($release_key IS NULL OR rev.release_key = $release_key)
 MATCH (rel:Release)-[:HAS_REVISION]->(rev)
-WHERE rev.version = rel.latest_version
+WHERE (rev.version = rel.latest_version OR rev.version = rel.failed_version)
 MATCH (rev)-[:HAS_HOOK]->(h:Hook)-[:RAN_AS]->(j:Job)
 WHERE coalesce(h.phase, 'Unknown') <> 'Succeeded'
 WITH rel, rev, h, j, toLower(coalesce(rev.description, '')) AS said

@@ -3,6 +3,7 @@
 // severity: high
 // confidence: 0.6
 // tags: [helm, hook, network]
+// shape: hook_failure
 // explains: [hook_script_failed, hook_deadline, wait_timeout, partial_deployment, stuck_release]
 // impact: >-
 //   The hook's connection was dropped or refused, so the hook failed or ran until helm's --timeout and the
@@ -26,7 +27,7 @@ USING INDEX rev:Revision(status)
 WHERE rev.status IN ['failed', 'pending-install', 'pending-upgrade', 'pending-rollback']
   AND ($release_key IS NULL OR rev.release_key = $release_key)
 MATCH (rel:Release)-[:HAS_REVISION]->(rev)
-WHERE rev.version = rel.latest_version
+WHERE (rev.version = rel.latest_version OR rev.version = rel.failed_version)
 MATCH (rev)-[:HAS_HOOK]->(h:Hook)-[:RAN_AS]->(run:Object)
 WHERE coalesce(h.phase, 'Unknown') <> 'Succeeded'
 // the hook's pod: the object itself (a Pod hook) or a pod its Job owns

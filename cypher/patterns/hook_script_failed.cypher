@@ -3,6 +3,7 @@
 // severity: high
 // confidence: 0.9
 // tags: [helm, hook, job]
+// shape: hook_failure
 // explains: [wait_timeout, partial_deployment, stuck_release]
 // impact: >-
 //   The hook Job's container kept exiting with an error until the Job gave up, so helm marked the revision
@@ -26,7 +27,7 @@ USING INDEX rev:Revision(status)
 WHERE rev.status IN ['failed', 'pending-install', 'pending-upgrade', 'pending-rollback']
   AND ($release_key IS NULL OR rev.release_key = $release_key)
 MATCH (rel:Release)-[:HAS_REVISION]->(rev)
-WHERE rev.version = rel.latest_version
+WHERE (rev.version = rel.latest_version OR rev.version = rel.failed_version)
 MATCH (rev)-[:HAS_HOOK]->(h:Hook)
 WHERE coalesce(h.phase, 'Unknown') <> 'Succeeded'
 OPTIONAL MATCH (h)-[:RAN_AS]->(j:Job)

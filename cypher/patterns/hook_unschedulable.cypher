@@ -3,6 +3,7 @@
 // severity: critical
 // confidence: 0.93
 // tags: [helm, hook, scheduling]
+// shape: hook_failure
 // explains: [hook_deadline, wait_timeout, partial_deployment, stuck_release]
 // impact: >-
 //   The hook pod waits in Pending, so helm waits on the hook until its --timeout and then fails the
@@ -21,7 +22,7 @@ USING INDEX rev:Revision(status)
 WHERE rev.status IN ['failed', 'pending-install', 'pending-upgrade', 'pending-rollback']
   AND ($release_key IS NULL OR rev.release_key = $release_key)
 MATCH (rel:Release)-[:HAS_REVISION]->(rev)
-WHERE rev.version = rel.latest_version
+WHERE (rev.version = rel.latest_version OR rev.version = rel.failed_version)
 MATCH (rev)-[:HAS_HOOK]->(h:Hook)-[:RAN_AS]->(run:Object)
 WHERE coalesce(h.phase, 'Unknown') <> 'Succeeded'
 // the hook's pod: the object itself (a Pod hook) or a pod its Job owns

@@ -3,6 +3,7 @@
 // severity: high
 // confidence: 0.92
 // tags: [pod, image-pull]
+// shape: null
 // explains: [rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The container never starts: the pod stays Pending in ImagePullBackOff, serves nothing, and a

@@ -3,6 +3,7 @@
 // severity: critical
 // confidence: 0.9
 // tags: [node, infrastructure]
+// shape: null
 // explains: [rollout_stuck, evicted, pod_unschedulable, probe_failing, crashloop, wait_timeout, partial_deployment]
 // impact: >-
 //   The node's kubelet is not reporting healthy: its pods are not ready (or unknown), their traffic

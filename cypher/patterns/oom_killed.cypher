@@ -3,6 +3,7 @@
 // severity: high
 // confidence: 0.93
 // tags: [pod, memory, oom]
+// shape: null
 // explains: [crashloop, rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The kernel kills the container each time it grows past its memory limit (exit 137); requests in

@@ -3,6 +3,7 @@
 // severity: high
 // confidence: 0.7
 // tags: [helm, release, drift]
+// shape: partial_deployment
 // explains: []
 // impact: >-
 //   Part of the release runs and part does not: the objects listed as failed or missing are not serving,

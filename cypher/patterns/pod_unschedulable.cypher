@@ -3,6 +3,7 @@
 // severity: high
 // confidence: 0.9
 // tags: [pod, scheduling, pending]
+// shape: null
 // explains: [rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   No node accepts the pod, so it stays Pending and never runs: the workload has fewer replicas than

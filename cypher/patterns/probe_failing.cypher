@@ -3,6 +3,7 @@
 // severity: medium
 // confidence: 0.88
 // tags: [pod, probe]
+// shape: null
 // explains: [crashloop, rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   A failing readiness probe keeps the pod out of its Services' endpoints (it gets no traffic and a

@@ -3,6 +3,7 @@
 // severity: high
 // confidence: 0.92
 // tags: [quota, workload, admission]
+// shape: null
 // explains: [rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The API server refuses the controller's new pods, so the workload runs fewer replicas than it asks

@@ -3,6 +3,7 @@
 // severity: high
 // confidence: 0.95
 // tags: [helm, ownership, conflict]
+// shape: resource_conflict
 // explains: [partial_deployment]
 // impact: >-
 //   Helm refused to take over an object it did not create, and stopped before applying anything: no revision
@@ -28,7 +29,7 @@ CALL {
   USING INDEX rev:Revision(status)
   WHERE $release_key IS NULL OR rev.release_key = $release_key
   MATCH (rel:Release)-[:HAS_REVISION]->(rev)
-  WHERE rev.version = rel.latest_version
+  WHERE (rev.version = rel.latest_version OR rev.version = rel.failed_version)
   OPTIONAL MATCH (op:HelmOperation)-[:PRODUCED]->(rev)
   WITH rel, rev, collect(op)[0] AS op
   RETURN rel.key AS key, rel.name AS name, rel.namespace AS namespace, rev.description AS said,

@@ -3,6 +3,7 @@
 // severity: high
 // confidence: 0.95
 // tags: [helm, immutable, conflict]
+// shape: resource_conflict
 // explains: [partial_deployment]
 // impact: >-
 //   The API server rejected the patch of these objects, so the revision is failed. Helm keeps patching the
@@ -23,7 +24,7 @@ CALL {
   USING INDEX rev:Revision(status)
   WHERE $release_key IS NULL OR rev.release_key = $release_key
   MATCH (rel:Release)-[:HAS_REVISION]->(rev)
-  WHERE rev.version = rel.latest_version
+  WHERE (rev.version = rel.latest_version OR rev.version = rel.failed_version)
   OPTIONAL MATCH (op:HelmOperation)-[:PRODUCED]->(rev)
   WITH rel, rev, collect(op)[0] AS op
   RETURN rel.key AS key, rel.name AS name, rel.namespace AS namespace, rev.description AS said,
@@ -41,13 +42,21 @@ CALL {
          op.ended_at AS at, null AS version, op
 }
 WITH key, name, namespace, said, at, version, op, replace(coalesce(said, ''), '\n', ' ') AS flat
-WHERE flat CONTAINS 'cannot patch "'
+WHERE (flat CONTAINS 'cannot patch "' OR flat CONTAINS 'server-side apply failed for object ')
   AND (flat CONTAINS 'field is immutable' OR flat CONTAINS 'may not change once set')
+// Helm 3 (client-side apply): 'cannot patch "NAME" with kind KIND: ...'; Helm 4 (server-side apply):
+// 'server-side apply failed for object NS/NAME GROUP/VERSION, Kind=KIND: ...'
 WITH key, name, namespace, said, at, version, op,
      [seg IN tail(split(flat, 'cannot patch "')) WHERE seg CONTAINS 'field is immutable'
         OR seg CONTAINS 'may not change once set' |
       {name: split(seg, '"')[0],
        kind: trim(split(split(seg, ' with kind ')[1], ':')[0]),
+       field: CASE WHEN seg CONTAINS ' is invalid: ' THEN split(split(seg, ' is invalid: ')[1], ':')[0]
+                   ELSE 'a field' END}] +
+     [seg IN tail(split(flat, 'server-side apply failed for object ')) WHERE seg CONTAINS 'field is immutable'
+        OR seg CONTAINS 'may not change once set' |
+      {name: last(split(split(seg, ' ')[0], '/')),
+       kind: trim(split(split(seg, 'Kind=')[1], ':')[0]),
        field: CASE WHEN seg CONTAINS ' is invalid: ' THEN split(split(seg, ' is invalid: ')[1], ':')[0]
                    ELSE 'a field' END}] AS rejected
 WHERE size(rejected) > 0

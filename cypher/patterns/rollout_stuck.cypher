@@ -3,6 +3,7 @@
 // severity: high
 // confidence: 0.75
 // tags: [deployment, rollout]
+// shape: null
 // explains: [wait_timeout, partial_deployment]
 // impact: >-
 //   The Deployment's new ReplicaSet did not become available within progressDeadlineSeconds: the

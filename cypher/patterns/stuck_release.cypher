@@ -3,6 +3,7 @@
 // severity: high
 // confidence: 0.85
 // tags: [helm, release, lock]
+// shape: stuck_release
 // explains: []
 // impact: >-
 //   Helm treats a pending-* latest revision as an operation in progress: every upgrade, install and rollback

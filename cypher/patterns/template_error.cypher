@@ -3,6 +3,7 @@
 // severity: high
 // confidence: 0.95
 // tags: [helm, template, chart]
+// shape: template_error
 // explains: []
 // impact: >-
 //   Helm stopped before touching the cluster: nothing of this change was applied and the workloads run the
@@ -27,7 +28,7 @@ CALL {
   USING INDEX rev:Revision(status)
   WHERE $release_key IS NULL OR rev.release_key = $release_key
   MATCH (rel:Release)-[:HAS_REVISION]->(rev)
-  WHERE rev.version = rel.latest_version
+  WHERE (rev.version = rel.latest_version OR rev.version = rel.failed_version)
   OPTIONAL MATCH (op:HelmOperation)-[:PRODUCED]->(rev)
   WITH rel, rev, collect(op)[0] AS op
   RETURN rel.key AS key, rel.name AS name, rel.namespace AS namespace, rev.description AS said,

@@ -3,6 +3,7 @@
 // severity: high
 // confidence: 0.85
 // tags: [helm, wait, timeout]
+// shape: wait_timeout
 // explains: [partial_deployment]
 // impact: >-
 //   Helm applied the new revision but its workloads never became ready within --timeout, so the revision is
@@ -26,7 +27,7 @@ MATCH (rev:Revision {status: 'failed'})
 USING INDEX rev:Revision(status)
 WHERE $release_key IS NULL OR rev.release_key = $release_key
 MATCH (rel:Release)-[:HAS_REVISION]->(rev)
-WHERE rev.version = rel.latest_version
+WHERE (rev.version = rel.latest_version OR rev.version = rel.failed_version)
 WITH rel, rev, coalesce(rev.description, '') AS said
 WITH rel, rev, said, toLower(said) AS low
 WHERE (low CONTAINS 'timed out waiting for the condition' OR low CONTAINS 'context deadline exceeded'

@@ -191,13 +191,23 @@ DOCUMENT: dict[str, Any] = {
             "Diagnosis": {"type": "object", "description": "kgrca.contracts.Diagnosis.to_json()", "properties": {
                 "type": {"type": "string", "enum": ["operational"]},
                 "severity": {"type": "string", "enum": ["critical", "high", "medium", "low"]},
-                "source": {"type": "string"}, "pattern": {"type": "string"}, "title": {"type": "string"},
+                "source": {"type": "string"},
+                "shape": {"type": "string", "nullable": True, "enum": [
+                    "hook_failure", "stuck_release", "template_error", "resource_conflict", "partial_deployment",
+                    "wait_timeout", "crd_mismatch", None],
+                    "description": "the Helm shape this diagnosis explains when a Helm operation is involved; "
+                                   "pattern is the specific cause"},
+                "pattern": {"type": "string"}, "title": {"type": "string"},
                 "confidence": {"type": "number"}, "tags": {"type": "array", "items": {"type": "string"}},
                 "release": {"type": "object", "nullable": True, "properties": {
                     "name": {"type": "string"}, "namespace": {"type": "string"},
                     "operation": {"type": "string", "nullable": True},
                     "from_version": {"type": "integer", "nullable": True},
                     "to_version": {"type": "integer", "nullable": True}, "status": {"type": "string", "nullable": True},
+                    "rolled_back_to": {"type": "integer", "nullable": True,
+                                       "description": "set when a rollback undid the failed operation"},
+                    "current_version": {"type": "integer", "nullable": True,
+                                        "description": "the revision the release runs now, after that rollback"},
                     "context": {"$ref": _REF + "ReleaseContext"}}},
                 "subject": {"type": "object"},
                 "root_cause": {"type": "object", "properties": {

@@ -6,7 +6,7 @@ Binaries are built once from the Go module proxy (``build.py``) and cached under
 
     from kgrca import cluster
     kubeconfig = cluster.ensure_up(cfg)          # builds on first use, starts what is not running
-    helm = cluster.helm_binary(cfg)
+    helm = cluster.helm_binary(cfg)              # Helm 4; helm_binary(cfg, 3) or KGRCA_HELM_MAJOR=3: Helm 3
 """
 
 from __future__ import annotations
@@ -46,9 +46,10 @@ def kubeconfig_path(cfg: Config) -> Path:
     return Layout.of(cfg).kubeconfig
 
 
-def helm_binary(cfg: Config) -> Path:
-    """helm, built on first use."""
-    return build.ensure_built(cfg, ("helm",), say=_stderr)["helm"]
+def helm_binary(cfg: Config, major: int | None = None) -> Path:
+    """helm, built on first use: Helm 4 unless ``major`` (default: the ``helm_major`` setting) says 3."""
+    name = build.helm_name(cfg.helm_major if major is None else major)
+    return build.ensure_built(cfg, (name,), say=_stderr)[name]
 
 
 def kubectl_binary(cfg: Config) -> Path:

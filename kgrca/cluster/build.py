@@ -1,8 +1,9 @@
 """Build the cluster's binaries from the Go module proxy, once, into ``cfg.cache_path / "k8s"``.
 
-Two Go modules in ``go/`` pin every version (``go.mod`` plus the committed ``go.sum``): ``go/kube`` builds
-etcd, the control plane, kubectl and kwok against one set of Kubernetes libraries; ``go/helm`` builds helm
-with the libraries helm was released with. Each binary lands in a directory named after its module's
+Three Go modules in ``go/`` pin every version (``go.mod`` plus the committed ``go.sum``): ``go/kube`` builds
+etcd, the control plane, kubectl and kwok against one set of Kubernetes libraries; ``go/helm4`` builds helm 4
+(the default ``helm``) and ``go/helm`` helm 3 (binary name ``helm3``, kept for the test matrix), each with the
+libraries it was released with. Each binary lands in a directory named after its module's
 version and a digest of the module files, so a version bump builds afresh and an unchanged one is never
 rebuilt. A binary is written under a temporary name and renamed when complete, so an interrupted build
 resumes with the binaries still missing and never mistakes a half-written file for a finished one.
@@ -27,7 +28,8 @@ from kgrca.contracts import KgrcaError
 
 GO_DIR = Path(__file__).resolve().parent / "go"
 KUBERNETES_VERSION = "v1.36.3"
-HELM_VERSION = "v3.22.0"
+HELM_VERSION = "v4.3.2"  # the default helm
+HELM3_VERSION = "v3.22.0"  # Helm 3 is past its end of support; still built so tests can run both majors
 ETCD_VERSION = "v3.6.8"
 KWOK_VERSION = "v0.8.0"
 
@@ -48,6 +50,11 @@ class Binary:
     package: str
     version: str
     ldflags: tuple[str, ...] = ()
+    file: str = ""  # the file name in the cache folder, when it is not ``name`` (both helms are ``helm``)
+
+    @property
+    def filename(self) -> str:
+        return self.file or self.name
 
 
 # Ordered so the cluster's first pieces are ready first if a build is cut short.
@@ -63,12 +70,25 @@ BINARIES: tuple[Binary, ...] = (
     Binary("kwok", "kube", "sigs.k8s.io/kwok/cmd/kwok", KWOK_VERSION,
            (f"-X sigs.k8s.io/kwok/pkg/consts.Version={KWOK_VERSION.lstrip('v')}",)),
     Binary("kubectl", "kube", "k8s.io/kubernetes/cmd/kubectl", KUBERNETES_VERSION, _KUBE_VERSION_FLAGS),
-    Binary("helm", "helm", "helm.sh/helm/v3/cmd/helm", HELM_VERSION,
-           (f"-X helm.sh/helm/v3/internal/version.version={HELM_VERSION}",
-            "-X helm.sh/helm/v3/internal/version.gitTreeState=clean")),
+    Binary("helm", "helm4", "helm.sh/helm/v4/cmd/helm", HELM_VERSION,
+           (f"-X helm.sh/helm/v4/internal/version.version={HELM_VERSION}",
+            "-X helm.sh/helm/v4/internal/version.gitTreeState=clean")),
+    Binary("helm3", "helm", "helm.sh/helm/v3/cmd/helm", HELM3_VERSION,
+           (f"-X helm.sh/helm/v3/internal/version.version={HELM3_VERSION}",
+            "-X helm.sh/helm/v3/internal/version.gitTreeState=clean"), file="helm"),
 )
 _BY_NAME = {binary.name: binary for binary in BINARIES}
-_MODULE_VERSION = {"kube": KUBERNETES_VERSION, "helm": HELM_VERSION}
+_MODULE_VERSION = {"kube": KUBERNETES_VERSION, "helm": HELM3_VERSION, "helm4": HELM_VERSION}
+HELM_BINARIES = {4: "helm", 3: "helm3"}  # helm major -> the binary's name here
+
+
+def helm_name(major: int) -> str:
+    """The name of the helm binary of that major version (``helm`` for 4, ``helm3`` for 3)."""
+    try:
+        return HELM_BINARIES[int(major)]
+    except (KeyError, ValueError):
+        raise KgrcaError(f"no helm {major} is built here; helm_major is one of "
+                         f"{', '.join(str(m) for m in sorted(HELM_BINARIES))}") from None
 
 
 def module_digest(module: str) -> str:
@@ -86,7 +106,7 @@ def binary_dir(cfg: Config, module: str) -> Path:
 def binary_path(cfg: Config, name: str) -> Path:
     """Where the named binary is (or will be) cached; it exists only once fully built."""
     binary = _BY_NAME[name]
-    return binary_dir(cfg, binary.module) / binary.name
+    return binary_dir(cfg, binary.module) / binary.filename
 
 
 def missing(cfg: Config, names: tuple[str, ...] | None = None) -> list[Binary]:

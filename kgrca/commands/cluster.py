@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:
     status = actions.add_parser("status", help="each component's pid, port and health")
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
     status.set_defaults(func=_status)
-    build_parser = actions.add_parser("build", help="only build the binaries (etcd, control plane, kwok, helm)")
+    build_parser = actions.add_parser("build", help="only build the binaries (etcd, control plane, kwok, helm 4 and 3)")
     build_parser.set_defaults(func=_build)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from kgrca.contracts import Diagnosis
 from kgrca.reports.collect import Entry, Report
 from kgrca.reports.svg import timeline_svg
-from rca.render import release_line
+from rca.render import pattern_label, release_line
 
 FORMATS = ("markdown", "html", "json")
 SUFFIX = {"markdown": "md", "html": "html", "json": "json"}
@@ -59,7 +59,7 @@ def to_markdown(report: Report) -> str:
 
 
 def _diagnosis_markdown(diagnosis: Diagnosis) -> list[str]:
-    lines = [f"**[{diagnosis.severity}, confidence {diagnosis.confidence:.2f}] {diagnosis.pattern}**: "
+    lines = [f"**[{diagnosis.severity}, confidence {diagnosis.confidence:.2f}] {pattern_label(diagnosis)}**: "
              f"{diagnosis.summary}", ""]
     if diagnosis.release:
         lines += [f"_{release_line(diagnosis.release)}_", ""]
@@ -124,7 +124,8 @@ def _diagnosis_html(diagnosis: Diagnosis) -> str:
                        f"{escape(str(e.get('text', '')))}</li>" for e in diagnosis.evidence)
     consequences = "".join(f"<li>{escape(c['pattern'])}: {escape(c['summary'])}</li>" for c in diagnosis.consequences)
     return (f"<div class='diag'><p><span class='sev {escape(diagnosis.severity)}'>{escape(diagnosis.severity)}</span> "
-            f"<b>{escape(diagnosis.pattern)}</b> <span class='muted'>confidence {diagnosis.confidence:.2f}</span></p>"
+            f"<b>{escape(pattern_label(diagnosis))}</b> <span class='muted'>confidence {diagnosis.confidence:.2f}"
+            f"</span></p>"
             f"<p>{escape(diagnosis.summary)}</p><p class='muted'>{escape(diagnosis.details)}</p>"
             f"<ul class='evidence'>{evidence}</ul><p><b>Impact:</b> {escape(diagnosis.impact)}</p>"
             f"<pre>{escape(chr(10).join(diagnosis.resolution))}</pre>"

@@ -33,7 +33,14 @@ def cfg():
 @pytest.fixture(scope="session")
 def tools(cfg) -> scenario_lib.Tools:
     kubeconfig = cluster.ensure_up(cfg)
-    return scenario_lib.Tools(cluster.helm_binary(cfg), cluster.kubectl_binary(cfg), kubeconfig)
+    return scenario_lib.Tools(cluster.helm_binary(cfg), cluster.kubectl_binary(cfg), kubeconfig,
+                              helm_major=cfg.helm_major)
+
+
+@pytest.fixture(scope="session")
+def helm3_tools(cfg, tools) -> scenario_lib.Tools:
+    """The same cluster and kubectl with Helm 3, for the Helm 3 entries of the matrix."""
+    return scenario_lib.Tools(cluster.helm_binary(cfg, 3), tools.kubectl, tools.kubeconfig, helm_major=3)
 
 
 def test_every_component_reports_healthy(tools, cfg):
@@ -68,8 +75,10 @@ def test_ensure_up_again_keeps_the_running_processes(tools, cfg):
     assert {s.name: s.pid for s in cluster.status(cfg)} == before
 
 
-@pytest.mark.parametrize("name", scenario_lib.names())
-def test_scenario_reproduces_for_real(name, tools, cfg, tmp_path):
+@pytest.mark.parametrize("name,major", [pytest.param(name, major, id=f"{name}-helm{major}")
+                                        for name, major in scenario_lib.recordings()])
+def test_scenario_reproduces_for_real(name, major, request, cfg, tmp_path):
+    tools = request.getfixturevalue("helm3_tools" if major == 3 else "tools")
     scenario = scenario_lib.load(name)
     runner = scenario_lib.Runner(scenario, tools)
     runner.prepare()

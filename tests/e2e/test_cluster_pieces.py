@@ -47,6 +47,25 @@ def test_cache_folder_changes_with_the_pinned_versions(cfg):
     assert folder.name.endswith(build.module_digest("kube"))
 
 
+def test_helm_4_is_the_default_helm_and_helm_3_a_setting_away(cfg, tmp_path):
+    from kgrca import cluster
+
+    for binary in build.BINARIES:
+        path = build.binary_path(cfg, binary.name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("#!/bin/true\n")
+    helm4, helm3 = build.binary_path(cfg, "helm"), build.binary_path(cfg, "helm3")
+    assert helm4.parent.name.startswith(f"helm4-{build.HELM_VERSION}-") and build.HELM_VERSION.startswith("v4.")
+    assert helm3.parent.name.startswith(f"helm-{build.HELM3_VERSION}-") and build.HELM3_VERSION.startswith("v3.")
+    assert helm4.name == helm3.name == "helm"  # both run as `helm`: what a tracer sees as comm
+    assert cluster.helm_binary(cfg) == helm4
+    assert cluster.helm_binary(cfg, 3) == helm3
+    three = load_config(environ={"KGRCA_CACHE_DIR": str(tmp_path / "cache"), "KGRCA_HELM_MAJOR": "3"})
+    assert cluster.helm_binary(three) == helm3
+    with pytest.raises(KgrcaError, match="helm_major is one of 3, 4"):
+        build.helm_name(2)
+
+
 def test_a_stale_pid_file_never_names_another_program(tmp_path):
     sleeper = subprocess.Popen(["sleep", "30"])
     try:

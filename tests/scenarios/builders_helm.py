@@ -94,8 +94,9 @@ APP = (("apps/v1", "Deployment", "api"), ("v1", "Service", "api"), ("v1", "Confi
 def revision(st: Story, version: int, status: str, *, name: str = "api", ns: str = NS, description: str = "",
              objects: tuple[tuple[str, str, str], ...] = APP, hooks: list[Obj] = (), when: str = T0,
              pending_first: bool = False, ended: str | None = None, chart_version: str = "1.2.3",
-             first_deployed: str | None = None) -> Obj:
-    """One revision Secret; with ``pending_first`` helm's pending-* write comes first, then the outcome."""
+             first_deployed: str | None = None, deleted: str | None = None) -> Obj:
+    """One revision Secret; with ``pending_first`` helm's pending-* write comes first, then the outcome;
+    ``deleted`` is info.deleted (helm sets it when an uninstall starts)."""
     pending = {1: "pending-install"}.get(version, "pending-upgrade")
     if description.startswith("Rollback"):
         pending = "pending-rollback"
@@ -106,6 +107,8 @@ def revision(st: Story, version: int, status: str, *, name: str = "api", ns: str
         manifest=manifest(objects, ns), hooks=list(hooks), chart_version=chart_version,
         first_deployed=first_deployed or at(T0, -86400 * 3), last_deployed=when,
         config={"image": {"tag": f"{chart_version}"}, "replicaCount": 2})
+    if deleted:
+        rel["info"]["deleted"] = deleted
     if pending_first and status != pending:
         early = dict(rel, info=dict(rel["info"], status=pending, description="Preparing upgrade"))
         st.add(release_secret(early, created=when), when)

@@ -9,13 +9,10 @@ come out. Times are fixed, so the output is the same on every run.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -692,15 +689,18 @@ def resource_conflict_immutable_selector() -> tuple[Story, Expected]:
                 "resolution": ["kubectl -n prod delete deployment version-checker"]}
 
 
+JOB_TEMPLATE_IMMUTABLE = ('Upgrade "api" failed: cannot patch "api-reindex" with kind Job: Job.batch "api-reindex" is '
+                          'invalid: spec.template: Invalid value: core.PodTemplateSpec{ObjectMeta:v1.ObjectMeta{'
+                          'Name:"", Labels:map[string]string{"job-name":"api-reindex"}}}: field is immutable')
+
+
 @scenario
 def resource_conflict_immutable_job() -> tuple[Story, Expected]:
     st = Story()
     history(st)
     objects = (("apps/v1", "Deployment", "api"), ("batch/v1", "Job", "api-reindex"))
     revision(st, 7, "failed", when=T0, pending_first=True, ended=at(T0, 2), objects=objects,
-             description='Upgrade "api" failed: cannot patch "api-reindex" with kind Job: Job.batch "api-reindex" is '
-                         'invalid: spec.template: Invalid value: core.PodTemplateSpec{ObjectMeta:v1.ObjectMeta{'
-                         'Name:"", Labels:map[string]string{"job-name":"api-reindex"}}}: field is immutable')
+             description=JOB_TEMPLATE_IMMUTABLE)
     return st, {"description": "a plain (non-hook) Job's pod template changed; Job templates are immutable",
                 "expected": "resource_conflict_immutable", "now": at(T0, 600), "release": "prod/api",
                 "evidence": ["Job prod/api-reindex", "spec.template"],
@@ -737,10 +737,12 @@ def partial_deployment_webhook() -> tuple[Story, Expected]:
                          'svc:443/validate-boshdeployment?timeout=30s: dial tcp 10.107.0.151:443: connect: '
                          'connection refused')
     healthy_app(st, name="kubecf", release="kubecf", when=at(T0, 2), config=False)
+    # the webhook's refusal is the cause helm's words name; the half-applied release is its consequence
     return st, {"description": "a webhook refused the chart's custom resource; the rest of the install runs",
-                "expected": "partial_deployment", "now": at(T0, 600), "release": "prod/kubecf",
-                "evidence": ["BOSHDeployment/prod/kubecf", "missing", "Deployment/prod/kubecf"],
-                "resolution": ["helm status kubecf -n prod"]}
+                "expected": "helm_error", "shape": "resource_conflict", "now": at(T0, 600), "release": "prod/kubecf",
+                "evidence": ["validate-boshdeployment.quarks.cloudfoundry.org", "connect: connection refused"],
+                "resolution": ["kubectl -n kubecf get svc,endpoints cf-operator-webhook"],
+                "consequences": ["partial_deployment"]}
 
 
 @scenario
@@ -980,6 +982,115 @@ def near_miss_healthy_install_with_crd() -> tuple[Story, Expected]:
                 "expected": "none", "now": at(T0, 900)}
 
 
+# --- helm's words classified (kg_builder/helm_errors.py); operations an automatic rollback undid ------------
+
+# helm/helm#2149, harbor-helm#30: the API server forbids changing a StatefulSet's spec beyond a few fields
+STS_FORBIDDEN = ('Upgrade "api" failed: cannot patch "api-db" with kind StatefulSet: StatefulSet.apps "api-db" is '
+                 "invalid: spec: Forbidden: updates to statefulset spec for fields other than 'replicas', "
+                 "'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and "
+                 "'minReadySeconds' are forbidden")
+# helm/helm#7992: a revision's description that no family knows
+ETCD_TIMEOUT = 'Release "api" failed: etcdserver: request timed out'
+
+
+@scenario
+def helm_error_statefulset_forbidden() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    objects = APP + (("apps/v1", "StatefulSet", "api-db"),)
+    revision(st, 7, "failed", when=T0, pending_first=True, ended=at(T0, 2), objects=objects,
+             description=STS_FORBIDDEN)
+    return st, {"description": "an upgrade changes a StatefulSet field the API server forbids updating "
+                               "(helm/helm#2149)",
+                "expected": "helm_error", "shape": "resource_conflict", "now": at(T0, 600), "release": "prod/api",
+                "subject": "StatefulSet/prod/api-db",
+                "evidence": ["StatefulSet api-db", "updates to statefulset spec for fields other than"],
+                "resolution": ["kubectl -n prod delete statefulset api-db --cascade=orphan"], "roots": 1}
+
+
+@scenario
+def helm_error_rbac_forbidden() -> tuple[Story, Expected]:
+    st = Story()
+    # terraform-provider-helm#392: helm's identity may not create Deployments in the target namespace
+    revision(st, 1, "failed", when=T0, pending_first=True, ended=at(T0, 1),
+             description='Release "api" failed: deployments.apps is forbidden: User "client" cannot create resource '
+                         '"deployments" in API group "apps" in the namespace "prod"')
+    return st, {"description": "a first install refused by RBAC: helm's user may not create Deployments",
+                "expected": "helm_error", "shape": "resource_conflict", "now": at(T0, 600), "release": "prod/api",
+                "evidence": ["client may not create deployments in namespace prod"],
+                "resolution": ["kubectl auth can-i create deployments -n prod --as client"]}
+
+
+@scenario
+def helm_unclassified_failed_revision() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    revision(st, 7, "failed", when=T0, pending_first=True, ended=at(T0, 8), description=ETCD_TIMEOUT)
+    return st, {"description": "a failed revision whose words no family knows is still diagnosed, verbatim "
+                               "(helm/helm#7992)",
+                "expected": "helm_unclassified", "shape": "none", "now": at(T0, 600), "release": "prod/api",
+                "evidence": ["etcdserver: request timed out", "(unclassified)"], "max_confidence": 0.3}
+
+
+@scenario
+def atomic_rollback_immutable_job() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    objects = (("apps/v1", "Deployment", "api"), ("batch/v1", "Job", "api-reindex"))
+    revision(st, 7, "failed", when=T0, pending_first=True, ended=at(T0, 2), objects=objects,
+             description=JOB_TEMPLATE_IMMUTABLE)
+    revision(st, 6, "superseded", when=at(T0, -86400))
+    revision(st, 8, "deployed", description="Rollback to 6", when=at(T0, 3), pending_first=True, ended=at(T0, 6))
+    return st, {"description": "helm upgrade --atomic: the upgrade to 7 failed on an immutable Job template and "
+                               "was rolled back to 6 (now revision 8)",
+                "expected": "resource_conflict_immutable", "shape": "resource_conflict", "now": at(T0, 600),
+                "release": "prod/api",
+                "evidence": ["the upgrade to revision 7 failed and was rolled back to 6 (now revision 8)",
+                             "spec.template"],
+                "resolution": ["kubectl -n prod delete job api-reindex"]}
+
+
+@scenario
+def atomic_rollback_unclassified() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    revision(st, 7, "failed", when=T0, pending_first=True, ended=at(T0, 8), description=ETCD_TIMEOUT)
+    revision(st, 6, "superseded", when=at(T0, -86400))
+    revision(st, 8, "deployed", description="Rollback to 6", when=at(T0, 9), pending_first=True, ended=at(T0, 12))
+    return st, {"description": "an atomic upgrade failed with words no family knows and was rolled back: still a "
+                               "diagnosis",
+                "expected": "helm_unclassified", "now": at(T0, 600), "release": "prod/api",
+                "evidence": ["the upgrade to revision 7 failed and was rolled back to 6 (now revision 8)",
+                             "etcdserver: request timed out"]}
+
+
+# helm's pkg/action/uninstall.go: the record an uninstall leaves while its pre-delete hooks run
+DELETION_IN_PROGRESS = "Deletion in progress (or silently failed)"
+
+
+@scenario
+def uninstall_stuck_pre_delete_hook() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    revision(st, 6, "uninstalling", description=DELETION_IN_PROGRESS, when=at(T0, -86400), deleted=T0,
+             chart_version="1.2.2",
+             hooks=[hook("api-cleanup", "pre-delete", phase="Failed", started=at(T0, 1), completed=at(T0, 40))])
+    return st, {"description": "helm uninstall stopped at a failed pre-delete hook: the release stays uninstalling",
+                "expected": "uninstall_stuck", "shape": "stuck_release", "now": at(T0, 1800), "release": "prod/api",
+                "evidence": ["uninstalling", "api-cleanup", "Failed"],
+                "resolution": ["helm uninstall api -n prod --no-hooks"]}
+
+
+@scenario
+def near_miss_uninstall_in_progress() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    revision(st, 6, "uninstalling", description=DELETION_IN_PROGRESS, when=at(T0, -86400), deleted=T0,
+             chart_version="1.2.2", hooks=[hook("api-cleanup", "pre-delete", phase="Running", started=at(T0, 1))])
+    return st, {"description": "an uninstall whose pre-delete hook has run for a minute: still at work",
+                "expected": "none", "now": at(T0, 60)}
+
+
 # --- competing causes: one root, the rest its consequences ------------------------------------------
 
 
@@ -1128,8 +1239,9 @@ def recorded(name: str, expected: Expected, now_after: float = 600) -> tuple[Sto
         st.helm(list(command["argv"]), start, ended=end, status=status,
                 exit_code=None if status == "killed" else code, signal="SIGKILL" if code == -9 else None,
                 stderr=(command.get("output") or "") + "\n" if status != "succeeded" else "")
-    return st, {"description": meta["description"] + " (real recording; helm process records rebuilt from its "
-                                                     "commands)",
+    helm = meta.get("helm_version", "v3")
+    return st, {"description": meta["description"] + f" (real recording, helm {helm}; helm process records "
+                                                     "rebuilt from its commands)",
                 "recording": f"../../e2e/recordings/{name}.jsonl", "now": at(meta["recorded_at"], now_after),
                 **expected, "tags": ["recording", *expected.get("tags", [])]}
 
@@ -1142,9 +1254,11 @@ def _rec(name: str, folder: str, expected: Expected, now_after: float = 600) -> 
 _rec("conflict_already_exists", "rec_resource_conflict", {
     "expected": "resource_conflict", "release": "e2e-conflict-already-exists/inventory",
     "evidence": ["ConfigMap e2e-conflict-already-exists/inventory-config"]})
+# Helm 4 (server-side apply) words the refusal "server-side apply failed for object NS/reviews apps/v1,
+# Kind=Deployment: ... field is immutable", Helm 3 `cannot patch "reviews" with kind Deployment: ...`: both read
 _rec("conflict_immutable_field", "rec_resource_conflict_immutable", {
     "expected": "resource_conflict_immutable", "release": "e2e-conflict-immutable-field/reviews",
-    "evidence": ["spec.selector"]})
+    "shape": "resource_conflict", "evidence": ["spec.selector", "Deployment e2e-conflict-immutable-field/reviews"]})
 _rec("crd_missing", "rec_crd_mismatch", {
     "expected": "crd_mismatch", "release": "e2e-crd-missing/metrics", "evidence": ["ServiceMonitor"]})
 _rec("healthy_install", "rec_near_miss_healthy_install", {"expected": "none"})
@@ -1154,8 +1268,10 @@ _rec("hook_image_pull", "rec_hook_image_pull", {
     "expected": "hook_image_pull", "release": "e2e-hook-image-pull/orders"})
 _rec("hook_script_fails", "rec_hook_script_failed", {
     "expected": "hook_script_failed", "release": "e2e-hook-script-fails/billing"})
+# the API server's rejection of the Job is the cause; the worker that was created is its consequence
 _rec("partial_deployment", "rec_partial_deployment", {
-    "expected": "partial_deployment", "release": "e2e-partial-deployment/shipping"})
+    "expected": "helm_error", "release": "e2e-partial-deployment/shipping", "shape": "template_error",
+    "consequences": ["partial_deployment"], "evidence": ["restartPolicy"]})
 # the rebuilt process times are not the recording's own, so which process wrote the pending revision
 # (and its SIGKILL) is not asserted here; stuck_release_sigkill covers it
 _rec("stuck_pending_upgrade", "rec_stuck_release", {
@@ -1167,42 +1283,58 @@ _rec("template_error", "rec_template_error", {
 # the readiness probe fails: the pod pattern is the root cause, helm's --wait timeout its consequence
 _rec("wait_timeout", "rec_wait_timeout", {
     "expected": "probe_failing", "release": "e2e-wait-timeout/recommendations", "consequences": ["wait_timeout"]})
+# issue #16 item 6: one real recording per failure family (Helm 4)
+# --rollback-on-failure (Helm 4's --atomic): the summary must tell that revision 2 was rolled back. Helm 4 names
+# only the Deployment ("not ready. status: InProgress, message: Pending termination: 1"), and the rollback deleted
+# the ImagePullBackOff pod, which no pod pattern reads once deleted: helm's classified words (wait_timeout) speak.
+_rec("atomic_rollback", "rec_atomic_rollback", {
+    "expected": "helm_error", "shape": "wait_timeout", "release": "e2e-atomic-rollback/ledger",
+    "evidence": ["the upgrade to revision 2 failed and was rolled back to 1 (now revision 3)",
+                 "Deployment ledger InProgress"]})
+_rec("statefulset_forbidden", "rec_helm_error_statefulset_forbidden", {
+    "expected": "helm_error", "shape": "resource_conflict", "release": "e2e-statefulset-forbidden/warehouse",
+    "evidence": ["StatefulSet warehouse-db", "updates to statefulset spec for fields other than"]})
+# Helm 4 says "server-side apply failed for object <ns>/pricing-seed batch/v1, Kind=Job: ... spec.template: ...:
+# field is immutable"
+_rec("job_template_change", "rec_resource_conflict_immutable_job", {
+    "expected": "resource_conflict_immutable", "release": "e2e-job-template-change/pricing",
+    "evidence": ["Job e2e-job-template-change/pricing-seed", "spec.template"]})
+_rec("removed_api", "rec_crd_mismatch_removed_api", {
+    "expected": "crd_mismatch", "release": "e2e-removed-api/fleet",
+    "evidence": ["PodDisruptionBudget", "policy/v1beta1", "no longer served"]})
+_rec("owned_by_other_release", "rec_resource_conflict_other_release", {
+    "expected": "resource_conflict", "release": "e2e-owned-by-other-release/checkout",
+    "evidence": ["ConfigMap e2e-owned-by-other-release/shared-settings", "billing"]})
+# guard's uninstall finished (its release Secret was deleted): it must not be reported as a stuck uninstall
+_rec("stale_webhook", "rec_webhook_unavailable", {
+    "expected": "webhook_unavailable", "release": "e2e-stale-webhook/storefront", "absent": ["uninstall_stuck"],
+    "subject": "ValidatingWebhookConfiguration//e2e-stale-webhook-guard",
+    "evidence": ["configmaps.guard.e2e-stale-webhook.example.com", "e2e-stale-webhook/guard", "was deleted at",
+                 'service "guard" not found']})
+# The recordings above are Helm 4's; the Helm 3 entry of the matrix (tests/e2e/recordings/<x>.helm3.jsonl,
+# recorded with `record_scenarios.py --helm 3`) is replayed the same way.
+_rec("conflict_already_exists.helm3", "rec_helm3_resource_conflict", {
+    "expected": "resource_conflict", "release": "e2e-conflict-already-exists/inventory",
+    "evidence": ["ConfigMap e2e-conflict-already-exists/inventory-config"], "tags": ["helm3"]})
+_rec("conflict_immutable_field.helm3", "rec_helm3_resource_conflict_immutable", {
+    "expected": "resource_conflict_immutable", "release": "e2e-conflict-immutable-field/reviews",
+    "evidence": ["spec.selector", "Deployment e2e-conflict-immutable-field/reviews"], "tags": ["helm3"]})
+_rec("healthy_install.helm3", "rec_helm3_near_miss_healthy_install", {"expected": "none", "tags": ["helm3"]})
+_rec("healthy_upgrade.helm3", "rec_helm3_near_miss_healthy_upgrade", {"expected": "none", "tags": ["helm3"]})
+_rec("hook_image_pull.helm3", "rec_helm3_hook_image_pull", {
+    "expected": "hook_image_pull", "release": "e2e-hook-image-pull/orders", "tags": ["helm3"]})
+_rec("template_error.helm3", "rec_helm3_template_error", {
+    "expected": "template_error", "release": "e2e-template-error/profile",
+    "evidence": ["app/templates/deployment.yaml", "line 20", "image.tag is required"], "tags": ["helm3"]})
 
 
 # --- writing --------------------------------------------------------------------------------------
 
 
-HEADER = "# Generated by tests/scenarios/generate_helm.py; edit the scenario there, then run it.\n"
-
-
-def expected_text(expected: Expected) -> str:
-    return HEADER + yaml.safe_dump(expected, sort_keys=False, allow_unicode=True, width=110)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="only report scenarios whose files are stale")
-    parser.add_argument("names", nargs="*", help="only these scenarios")
-    args = parser.parse_args(argv)
-    stale = []
-    for name, build in SCENARIOS.items():
-        if args.names and name not in args.names:
-            continue
-        f._counter = iter(range(1000, 10_000_000))  # the same resourceVersions whichever scenarios run
-        story, expected = build()
-        folder = suite.SCENARIO_ROOT / name
-        changed = suite.write_input(folder, story.lines, check=args.check)
-        text = expected_text(expected)
-        path = folder / suite.EXPECTED_FILE
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            changed = True
-            if not args.check:
-                path.write_text(text, encoding="utf-8")
-        if changed:
-            stale.append(name)
-    verb = "stale" if args.check else "written"
-    print(f"{len(SCENARIOS)} scenarios; {verb}: {', '.join(stale) or 'none'}")
-    return 1 if args.check and stale else 0
+    return suite.generate(SCENARIOS, "tests/scenarios/generate_helm.py", __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -800,7 +800,7 @@ def node_not_ready_cni() -> tuple[Lines, Expected]:
 RECORDINGS = "../../e2e/recordings/"
 RECORDED: dict[str, Expected] = {
     "crashloop_recorded": {
-        "description": "recorded: helm install of a Deployment whose container exits 1 (kwok, helm 3.22)",
+        "description": "recorded: helm install of a Deployment whose container exits 1 (kwok, helm 4.3)",
         "expected": "crashloop", "recording": RECORDINGS + "crashloop.jsonl",
         "release": "e2e-crashloop/auth", "subject": "Deployment/e2e-crashloop/auth",
         "evidence": ["auth-", "exit code 1", "CrashLoopBackOff"],

@@ -157,6 +157,9 @@ neo4j_password github_webhook_secret argocd_webhook_token jira_webhook_secret
 - apiGroups: [apiextensions.k8s.io]
   resources: [customresourcedefinitions]
   verbs: [get, list, watch]
+- apiGroups: [admissionregistration.k8s.io]
+  resources: [validatingwebhookconfigurations, mutatingwebhookconfigurations]
+  verbs: [get, list, watch]
 {{- end -}}
 
 {{- define "kgrca.rules.namespaced" -}}

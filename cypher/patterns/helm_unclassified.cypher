@@ -1,0 +1,46 @@
+// id: helm_unclassified
+// title: A Helm operation failed with words no pattern knows yet
+// severity: medium
+// confidence: 0.3
+// tags: [helm, unclassified]
+// shape: null
+// fallback: true
+// explains: []
+// impact: >-
+//   The release did not reach the new revision. kgrca has no family for this message yet: the text below is
+//   helm's own, quoted as it was stored, and nothing more is claimed about its cause.
+// resolution:
+//   - helm history {release} -n {namespace}
+//   - helm status {release} -n {namespace} --show-desc
+:param release_key => null;
+
+// Nothing failed goes silent: a failed revision (or a failed helm run that stored none) whose words no family
+// of cypher/helm_errors.yaml claims, and that no other pattern explains, is still a diagnosis, with low
+// confidence and the tag `unclassified` so such gaps show in reports and can be counted.
+MATCH (e:HelmError)
+USING INDEX e:HelmError(classified)
+WHERE e.classified = false AND ($release_key IS NULL OR e.release_key = $release_key)
+MATCH (rel:Release {key: e.release_key})
+OPTIONAL MATCH (rev:Revision)-[:FAILED_WITH]->(e)
+OPTIONAL MATCH (op:HelmOperation)-[:FAILED_WITH]->(e)
+WITH e, rel, rev, op
+WHERE (rev IS NOT NULL AND rev.version = rel.failed_version)
+   OR (rev IS NULL AND op IS NOT NULL
+       AND NOT EXISTS { MATCH (op)-[:PRODUCED]->(:Revision) }
+       AND NOT EXISTS { MATCH (rel)-[:HAS_REVISION]->(later:Revision)
+                        WHERE later.last_deployed > op.ended_at AND later.status IN ['deployed', 'superseded'] })
+RETURN
+  rel.key AS release_key,
+  {kind: 'Release', namespace: rel.namespace, name: rel.name} AS subject,
+  CASE WHEN rev IS NOT NULL THEN 'Revision ' + rev.version + ' of ' + rel.key + ' failed'
+       ELSE 'helm ' + coalesce(op.command, '(command not recorded)') + ' of ' + rel.key + ' failed' END +
+    ' (unclassified): "' + e.text + '"' AS summary,
+  'Helm said: ' + e.text AS details,
+  CASE WHEN rev IS NOT NULL
+       THEN [{kind: 'Revision', name: rel.key + ' v' + rev.version, at: rev.last_deployed,
+              text: rev.status + ': ' + e.text}]
+       ELSE [{kind: 'HelmOperation', name: op.operation_id, at: op.ended_at,
+              text: 'helm ' + coalesce(op.command, '(command not recorded)') + ' failed: ' + e.text}] END AS evidence,
+  [{at: e.at, what: 'helm failed (unclassified)'}] AS event_chain,
+  CASE WHEN op IS NULL THEN null ELSE op.operation_id END AS operation_id,
+  {release: rel.name, namespace: rel.namespace} AS vars
