@@ -1064,6 +1064,31 @@ def atomic_rollback_unclassified() -> tuple[Story, Expected]:
                              "etcdserver: request timed out"]}
 
 
+@scenario
+def quota_exceeded_release_short() -> tuple[Story, Expected]:
+    st = Story()
+    revision(st, 5, "superseded", when=at(T0, -86400 * 2), chart_version="1.2.2")
+    revision(st, 6, "deployed", when=at(T0, -3600), pending_first=True, ended=at(T0, -3590))
+    st.add(service_obj("api"), at(T0, -3500))
+    st.add(config_map("api-config"), at(T0, -3500))
+    deploy = f.deployment("api", NS, release="api", replicas=4, ready=3, created=at(T0, -86400))
+    rs = f.replicaset(deploy)
+    st.add(deploy, at(T0, -3500))
+    st.add(rs, at(T0, -3500))
+    for index in range(3):
+        st.add(f.pod(f"api-7d4b9c-q{index}", NS, owner_obj=rs, labels={"app": "api"}, created=at(T0, -3550)),
+               at(T0, -3500))
+    # ../shared/reference/failure-messages.jsonl: the API server's quota refusal, as the ReplicaSet's event
+    st.add(event(rs, "FailedCreate", 'Error creating: pods "api-7d4b9c-mrnq5" is forbidden: exceeded quota: '
+                 "resource-quota, requested: limits.cpu=3, used: limits.cpu=21500m, limited: limits.cpu=24",
+                 at(T0, -60), count=17, first=at(T0, -3500), component="replicaset-controller"), at(T0, -60))
+    return st, {"description": "the release is deployed but its Deployment stays short: the namespace quota is "
+                               "exhausted; one diagnosis names both",
+                "expected": "quota_exceeded", "shape": "partial_deployment", "now": at(T0, 600),
+                "release": "prod/api", "consequences": ["partial_deployment"],
+                "evidence": ["prod/api is deployed but not all of it runs", "resource-quota", "limits.cpu=3"]}
+
+
 # helm's pkg/action/uninstall.go: the record an uninstall leaves while its pre-delete hooks run
 DELETION_IN_PROGRESS = "Deletion in progress (or silently failed)"
 
@@ -1110,8 +1135,9 @@ def wait_timeout_image_pull() -> tuple[Story, Expected]:
                     'Available: 0/2\ncontext deadline exceeded', pods)
     return st, {"description": "Helm 4 --wait timeout whose cause is the new image tag: the pull failure is the "
                                "root, the timeout its consequence",
-                "expected": "image_pull_backoff", "now": at(T0, 600), "release": "prod/api",
-                "consequences": ["wait_timeout"], "tags": ["helm4", "ranking"]}
+                "expected": "image_pull_backoff", "shape": "wait_timeout", "now": at(T0, 600), "release": "prod/api",
+                "consequences": ["wait_timeout"], "tags": ["helm4", "ranking"],
+                "evidence": ["upgrade of prod/api timed out waiting: "]}
 
 
 @scenario
