@@ -22,6 +22,13 @@ examples:
   kgrca diagnose --all                       every release and workload in the graph
   kgrca diagnose --all --pattern stuck_release
 
+Each diagnosis reads `[severity confidence] shape/pattern: summary`: the Helm shape it explains
+(hook_failure, stuck_release, template_error, resource_conflict, partial_deployment, wait_timeout,
+crd_mismatch) and the specific cause; a cause with no Helm operation involved shows the pattern alone.
+A failed operation that an automatic rollback undid is still diagnosed ("the upgrade to revision 4 failed
+and was rolled back to 3 (now revision 5): ..."); helm's words that no pattern knows are quoted verbatim
+as helm_unclassified. The JSON carries `shape` and `pattern` as fields.
+
 Exit code: 0 when nothing is wrong, 3 when there are diagnoses, 1 on errors.
 """
 
