@@ -26,6 +26,8 @@ from kgrca import yamlio
 from kgrca.contracts import K8S_ACTIONS, Observation, PermanentError, utc_now
 
 SUFFIXES = {".json", ".jsonl", ".ndjson", ".yaml", ".yml"}
+HEAD_BYTES = 65536  # how much of a file decides JSON lines or one document
+LINES_LOOKED_AT = 8
 WATCH_TYPES = {"ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"}
 
 
@@ -69,8 +71,8 @@ class FileSource:
                 self.problems.append(InputProblem(str(path), "not a text file (expected JSON or YAML)"))
 
     def _read(self, path: Path) -> Iterator[Observation]:
-        with path.open(encoding="utf-8") as handle:
-            head = handle.read(4096)
+        with path.open("rb") as handle:
+            head = handle.read(HEAD_BYTES).decode("utf-8", errors="replace")
         first = head.lstrip()[:1]
         if not first:
             self.problems.append(InputProblem(str(path), "empty file"))
@@ -83,42 +85,53 @@ class FileSource:
 
     @staticmethod
     def _looks_like_lines(path: Path, head: str) -> bool:
+        """JSON lines, whatever the file is called: among its first lines, two or more start a JSON object at
+        column 0 and one of them parses alone (a broken first line still lets the others show the format).
+        A pretty-printed document opens one object at column 0 and indents the rest."""
         if path.suffix.lower() in {".jsonl", ".ndjson"}:
             return True
-        first_line = head.lstrip().split("\n", 1)[0].strip()
-        try:
-            json.loads(first_line)
-        except json.JSONDecodeError:
-            return False
-        return "\n" in head.lstrip() and head.lstrip().split("\n", 1)[1].strip()[:1] == "{"
+        lines = [line for line in head.split("\n")[:-1] if line.strip()][:LINES_LOOKED_AT]
+        starts = [line for line in lines if line.startswith("{")]
+        return len(starts) >= 2 and any(_parses_as_object(line) for line in starts)
 
     def _read_lines(self, path: Path) -> Iterator[Observation]:
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
+        with path.open("rb") as handle:  # decoded line by line: a bad byte costs its line, named, not the file
+            for number, raw in enumerate(handle, 1):
+                origin = f"{path}:{number}"
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    self.problems.append(InputProblem(origin, f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
+                                                              f"column {exc.start + 1})"))
+                    continue
                 if not line.strip():
                     continue
-                origin = f"{path}:{number}"
                 try:
                     data = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    self.problems.append(InputProblem(origin, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+                    self.problems.append(InputProblem(origin, f"not valid JSON ({_json_reason(exc)})"))
                     continue
                 yield from self._from_record(data, origin)
 
     def _read_json_document(self, path: Path) -> Iterator[Observation]:
+        text = self._text(path)
+        if text is None:
+            return
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(text)
         except json.JSONDecodeError as exc:
-            self.problems.append(InputProblem(f"{path}:{exc.lineno}",
-                                              f"not valid JSON ({exc.msg} at column {exc.colno})"))
+            self.problems.append(InputProblem(f"{path}:{exc.lineno}", f"not valid JSON ({_json_reason(exc)})"))
             return
         items = data if isinstance(data, list) else [data]
         for index, item in enumerate(items):
             yield from self._from_record(item, f"{path}" + (f"[{index}]" if isinstance(data, list) else ""))
 
     def _read_yaml(self, path: Path) -> Iterator[Observation]:
+        text = self._text(path)
+        if text is None:
+            return
         try:
-            documents = list(yamlio.safe_load_all(path.read_text(encoding="utf-8")))
+            documents = list(yamlio.safe_load_all(text))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -127,11 +140,35 @@ class FileSource:
         for index, document in enumerate(d for d in documents if d is not None):
             yield from self._from_record(document, f"{path}#doc{index + 1}")
 
+    def _text(self, path: Path) -> str | None:
+        """The whole file as text, or None with the line of the first byte that is not UTF-8 named."""
+        raw = path.read_bytes()
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+            self.problems.append(InputProblem(f"{path}:{line}", f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
+                                                                 f"column {column})"))
+            return None
+
     def _from_record(self, data: Any, origin: str) -> Iterator[Observation]:
         try:
             yield from record_observations(data, origin)
         except PermanentError as exc:
             self.problems.append(InputProblem(origin, str(exc)))
+
+
+def _parses_as_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except json.JSONDecodeError:
+        return False
+
+
+def _json_reason(exc: json.JSONDecodeError) -> str:
+    # some of json's messages end in "at" ("Invalid control character at"): the column follows once
+    return f"{exc.msg.removesuffix(' at')} at column {exc.colno}"
 
 
 def record_observations(data: Any, origin: str) -> Iterator[Observation]:
