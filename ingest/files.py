@@ -28,6 +28,7 @@ from kgrca.contracts import K8S_ACTIONS, Observation, PermanentError, utc_now
 SUFFIXES = {".json", ".jsonl", ".ndjson", ".yaml", ".yml"}
 HEAD_BYTES = 65536  # how much of a file decides JSON lines or one document
 LINES_LOOKED_AT = 8
+TOO_DEEP = "JSON nested deeper than it can be read (no Kubernetes object is); refused"
 WATCH_TYPES = {"ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"}
 
 
@@ -111,6 +112,9 @@ class FileSource:
                 except json.JSONDecodeError as exc:
                     self.problems.append(InputProblem(origin, f"not valid JSON ({_json_reason(exc)})"))
                     continue
+                except RecursionError:
+                    self.problems.append(InputProblem(origin, TOO_DEEP))
+                    continue
                 yield from self._from_record(data, origin)
 
     def _read_json_document(self, path: Path) -> Iterator[Observation]:
@@ -122,6 +126,9 @@ class FileSource:
         except json.JSONDecodeError as exc:
             self.problems.append(InputProblem(f"{path}:{exc.lineno}", f"not valid JSON ({_json_reason(exc)})"))
             return
+        except RecursionError:
+            self.problems.append(InputProblem(str(path), TOO_DEEP))
+            return
         items = data if isinstance(data, list) else [data]
         for index, item in enumerate(items):
             yield from self._from_record(item, f"{path}" + (f"[{index}]" if isinstance(data, list) else ""))
@@ -132,6 +139,9 @@ class FileSource:
             return
         try:
             documents = list(yamlio.safe_load_all(text))
+        except RecursionError:
+            self.problems.append(InputProblem(str(path), "YAML nested deeper than it can be read; refused"))
+            return
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"{path}:{mark.line + 1}" if mark else str(path)

@@ -29,6 +29,10 @@ from kgrca import yamlio
 from kgrca.contracts import PermanentError
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
+# Helm keeps a release in one Secret (at most 1 MiB, gzipped); its JSON is seldom over a few MiB. The cap keeps
+# a decompression bomb (1.9 MB of Secret for 1 GiB of zeros) from taking the builder's memory.
+MAX_RELEASE_BYTES = 64 * 1024 * 1024
+MAX_VALUES_DEPTH = 64  # value_keys goes no deeper: a key path of 64 levels is already no user's values
 # Built-in kinds that live outside any namespace: a manifest may still carry the release's namespace for
 # them, but their live objects (and so their name slots) have none.
 CLUSTER_SCOPED = frozenset({
@@ -102,14 +106,30 @@ def decode_storage(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def decode_release(helm_encoded: bytes) -> dict[str, Any]:
-    """Helm's own encoding: base64 -> (gzip if the magic is there) -> JSON."""
+    """Helm's own encoding: base64 -> (gzip if the magic is there) -> JSON, bounded: a release that gunzips
+    to more than MAX_RELEASE_BYTES, or JSON nested deeper than Python reads, is a ValueError naming why."""
     payload = base64.b64decode(helm_encoded, validate=True)
     if payload[:3] == GZIP_MAGIC:
-        payload = gzip.decompress(payload)
-    release = json.loads(payload)
+        payload = _gunzip(payload, MAX_RELEASE_BYTES)
+    try:
+        release = json.loads(payload)
+    except RecursionError:
+        raise ValueError("release JSON is nested deeper than it can be read") from None
     if not isinstance(release, dict):
         raise ValueError("release JSON is not an object")
     return release
+
+
+def _gunzip(data: bytes, limit: int) -> bytes:
+    """gzip decompressed in a stream that stops past ``limit`` bytes: a small Secret can hold a bomb."""
+    stream = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = stream.decompress(data, limit + 1)
+    if len(out) > limit:
+        raise ValueError(f"release data decompresses to more than {limit // (1024 * 1024)} MiB (a release Secret "
+                         "is at most 1 MiB; refused as a decompression bomb)")
+    if not stream.eof:
+        raise EOFError("gzip stream is truncated")
+    return out
 
 
 def encode_release(release: dict[str, Any]) -> str:
@@ -117,15 +137,17 @@ def encode_release(release: dict[str, Any]) -> str:
     return base64.b64encode(gzip.compress(json.dumps(release).encode(), compresslevel=9)).decode()
 
 
-def value_keys(values: Any, prefix: str = "") -> list[str]:
-    """Dotted key paths of a values tree, without the values (they may be credentials)."""
+def value_keys(values: Any, prefix: str = "", depth: int = 0) -> list[str]:
+    """Dotted key paths of a values tree, without the values (they may be credentials); no deeper than
+    MAX_VALUES_DEPTH levels (a deeper branch is kept as its path so far)."""
     if not isinstance(values, dict):
         return [prefix] if prefix else []
     keys: list[str] = []
     for key in sorted(values, key=str):
         path = f"{prefix}.{key}" if prefix else str(key)
         child = values[key]
-        keys.extend(value_keys(child, path) if isinstance(child, dict) and child else [path])
+        deeper = isinstance(child, dict) and child and depth + 1 < MAX_VALUES_DEPTH
+        keys.extend(value_keys(child, path, depth + 1) if deeper else [path])
     return keys
 
 
