@@ -187,6 +187,23 @@ CREATE (jp)-[:HAD_STATE]->(:ContainerState {key: jp.uid + '/migrate/0', containe
   exit_code: CASE WHEN shape = 1 THEN null ELSE 0 END, image: 'registry/migrate:1.5', restart_count: 0,
   message: CASE WHEN shape = 1 THEN 'Back-off pulling image "registry/migrate:1.5"' END, at: h.started_at})
 """),
+    # what kg_builder derives from a failed revision's description (kg_builder/helm_errors.py): its HelmError and
+    # the release's failed operation; one failed release in ten has words no family knows
+    ("helm errors and failed operations", """
+UNWIND range($lo, $hi - 1) AS i
+WITH i, 'ns-' + (i % 50) + '/rel-' + i AS key, i % 100 AS shape
+WHERE shape IN [1, 3, 4, 5]
+MATCH (rel:Release {key: key})-[:HAS_REVISION]->(rev:Revision {version: 5})
+WITH rel, rev, shape, (i / 100) % 10 <> 7 AS known
+SET rel.failed_version = 5
+CREATE (rev)-[:FAILED_WITH]->(:HelmError {key: rev.key + '#description', release_key: rel.key, classified: known,
+  family: CASE WHEN NOT known THEN 'unclassified' WHEN shape = 1 THEN 'hook_failed' WHEN shape = 3
+               THEN 'wait_timeout' WHEN shape = 4 THEN 'template_nil_pointer' ELSE 'immutable_field' END,
+  shape: CASE WHEN NOT known THEN null WHEN shape = 1 THEN 'hook_failure' WHEN shape = 3 THEN 'wait_timeout'
+              WHEN shape = 4 THEN 'template_error' ELSE 'resource_conflict' END,
+  cause: 'a bench family', summary: 'what the family says', text: rev.description, fix: ['helm history'],
+  confidence: 0.8, objects: [], at: rev.last_deployed, seen_in: 'revision'})
+"""),
 ]
 
 
