@@ -1051,6 +1051,41 @@ def atomic_rollback_immutable_job() -> tuple[Story, Expected]:
 
 
 @scenario
+def near_miss_user_rollback_soon_after() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    st.helm(["helm", "upgrade", "api", "./chart", "-n", "prod", "-f", "values-prod.yaml"], T0, ended=at(T0, 3),
+            status="failed", exit_code=1, stderr="Error: UPGRADE FAILED: " + JOB_TEMPLATE_IMMUTABLE)
+    revision(st, 7, "failed", when=T0, pending_first=True, ended=at(T0, 2), description=JOB_TEMPLATE_IMMUTABLE)
+    revision(st, 6, "superseded", when=at(T0, -86400))
+    # the user's own `helm rollback`, two minutes later, in a process of its own: the release is healthy again
+    st.helm(["helm", "rollback", "api", "6", "-n", "prod"], at(T0, 120), ended=at(T0, 125))
+    revision(st, 8, "deployed", description="Rollback to 6", when=at(T0, 121), pending_first=True, ended=at(T0, 124))
+    return st, {"description": "a failed upgrade the user rolled back with a helm rollback of their own: healthy",
+                "expected": "none", "now": at(T0, 600)}
+
+
+@scenario
+def atomic_rollback_same_process_late() -> tuple[Story, Expected]:
+    st = Story()
+    history(st)
+    # helm upgrade --atomic --timeout 45m: the wait gave up after 45 minutes, then the same process rolled back
+    st.helm(["helm", "upgrade", "api", "./chart", "-n", "prod", "--atomic", "--timeout", "45m"], T0,
+            ended=at(T0, 2710), status="failed", exit_code=1,
+            stderr='Error: UPGRADE FAILED: release api failed, and has been rolled back due to atomic being set: '
+                   'context deadline exceeded')
+    revision(st, 7, "failed", when=T0, pending_first=True, ended=at(T0, 2700),
+             description='Upgrade "api" failed: context deadline exceeded')
+    revision(st, 6, "superseded", when=at(T0, -86400))
+    revision(st, 8, "deployed", description="Rollback to 6", when=at(T0, 2702), pending_first=True,
+             ended=at(T0, 2708))
+    return st, {"description": "helm upgrade --atomic --timeout 45m: the same helm process rolled back after 45 "
+                               "minutes, still an automatic rollback",
+                "expected": "helm_error", "shape": "wait_timeout", "now": at(T0, 3000), "release": "prod/api",
+                "evidence": ["the upgrade to revision 7 failed and was rolled back to 6 (now revision 8)"]}
+
+
+@scenario
 def atomic_rollback_unclassified() -> tuple[Story, Expected]:
     st = Story()
     history(st)
