@@ -36,8 +36,10 @@ WITH rel, rev, now, since, collect(h) AS hooks
 RETURN
   rel.key AS release_key,
   {kind: 'Release', namespace: rel.namespace, name: rel.name} AS subject,
-  'helm uninstall of ' + rel.key + ' did not finish: revision ' + rev.version + ' is uninstalling since ' +
-    toString(since) + CASE WHEN size(hooks) > 0
+  'helm uninstall of ' + rel.key + ' did not finish: revision ' + rev.version + ' is uninstalling ' +
+    CASE WHEN rev.deleted IS NULL THEN '(helm recorded no uninstall time; the revision was deployed ' +
+           toString(rev.last_deployed) + ')'
+         ELSE 'since ' + toString(rev.deleted) END + CASE WHEN size(hooks) > 0
       THEN ' (pre-delete hook ' + hooks[0].kind + ' ' + hooks[0].name + ' ' +
            CASE WHEN hooks[0].phase IS NULL THEN 'never reported a phase' ELSE hooks[0].phase END + ')'
       ELSE '' END AS summary,
@@ -48,7 +50,7 @@ RETURN
   [h IN hooks | {kind: 'Hook', name: h.kind + ' ' + h.name, at: h.started_at,
                  text: 'pre-delete hook ' + CASE WHEN h.phase IS NULL THEN 'with no phase' ELSE h.phase END}]
     AS evidence,
-  [{at: since, what: 'helm uninstall started (revision ' + rev.version + ' uninstalling)'}] +
+  [{at: rev.deleted, what: 'helm uninstall started (revision ' + rev.version + ' uninstalling)'}] +
   [h IN hooks WHERE h.started_at IS NOT NULL | {at: h.started_at, what: 'pre-delete hook ' + h.name + ' started'}]
     AS event_chain,
   {release: rel.name, namespace: rel.namespace} AS vars
