@@ -19,12 +19,12 @@ from typing import Any
 
 import yaml
 
+from kg_builder.helm_release import CLUSTER_SCOPED
 from kg_builder.statements import HISTORY, Statement
+from kgrca.contracts import SHAPES
 
 TABLE = Path(__file__).resolve().parents[1] / "cypher" / "helm_errors.yaml"
 UNCLASSIFIED = "unclassified"
-SHAPES = ("hook_failure", "stuck_release", "template_error", "resource_conflict", "partial_deployment",
-          "wait_timeout", "crd_mismatch")
 # Words a successful or in-flight revision carries; never an error.
 _NOT_ERRORS = re.compile(r"^(Install complete|Upgrade complete|Rollback to \d+|Preparing upgrade|Initial install "
                          r"underway|Uninstallation complete|Deletion in progress|Dry run complete)", re.IGNORECASE)
@@ -220,13 +220,18 @@ HELM_ERROR_OF_OPERATION = _helm_error_statement(
 
 
 def props(found: Classification, release_key: str, seen_in: str, at: Any) -> dict[str, Any]:
-    """A HelmError node's properties: the family, its facts and words, where and when it was seen."""
+    """A HelmError node's properties: the family, its facts and words, where and when it was seen.
+
+    ``object_namespace`` is the namespace helm's words name for the object, else the release's (helm applies a
+    namespaced object there), and empty for a cluster-scoped kind."""
     facts = found.facts
+    kind = facts.get("kind")
+    object_namespace = facts.get("namespace") or ("" if kind in CLUSTER_SCOPED else release_key.partition("/")[0])
     return {
         "family": found.family, "shape": found.shape, "cause": found.cause, "classified": found.classified,
         "summary": found.summary, "fix": list(found.fix), "confidence": found.confidence,
         "text": found.text[:MAX_TEXT], "release_key": release_key, "seen_in": seen_in, "at": at,
-        "kind": facts.get("kind"), "name": facts.get("name"), "object_namespace": facts.get("namespace"),
+        "kind": kind, "name": facts.get("name"), "object_namespace": object_namespace if kind else None,
         "field": facts.get("field"), "file": facts.get("file"),
         "line": int(facts["line"]) if facts.get("line", "").isdigit() else None,
         "api_version": facts.get("api_version"), "owner": facts.get("owner"), "manager": facts.get("manager"),

@@ -523,4 +523,3 @@ def _helm_error_rows(release: helm_release.HelmRelease, key: str, rel_key: str) 
     props = helm_errors.props(found, rel_key, "revision", release.last_deployed)
     yield helm_errors.HELM_ERROR, {"key": f"{key}#description", "revision_key": key, "release_key": rel_key,
                                    "props": with_times(props, "at")}
-

@@ -26,7 +26,7 @@ from neo4j import exceptions as neo4j_errors
 
 from kg_builder.bolt_values import bolt_rows
 from kg_builder.handlers import MAPPERS
-from kg_builder.statements import Row, Statement
+from kg_builder.statements import DERIVED, Row, Statement
 from kgrca.config import Config
 from kgrca.contracts import Observation, PermanentError, TemporaryError, WriteStats
 
@@ -177,4 +177,7 @@ def map_observations(observations: Iterable[Observation]) -> tuple[WriteStats, d
         except PermanentError as exc:
             stats.rejected.append((observation.origin, str(exc)))
             log.warning("%s: %s", observation.origin or observation.kind, exc)
+    for statement, rows in grouped.items():
+        if statement.stage == DERIVED:  # it recomputes from the graph: one row per key is all a chunk needs
+            grouped[statement] = list({repr(sorted(row.items())): row for row in rows}.values())
     return stats, grouped

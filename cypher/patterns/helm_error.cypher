@@ -36,7 +36,7 @@ WHERE (rev IS NOT NULL AND (rev.version = rel.failed_version
 RETURN
   rel.key AS release_key,
   CASE WHEN e.kind IS NOT NULL AND e.name IS NOT NULL
-       THEN {kind: e.kind, namespace: coalesce(e.object_namespace, rel.namespace), name: e.name}
+       THEN {kind: e.kind, namespace: e.object_namespace, name: e.name}
        ELSE {kind: 'Release', namespace: rel.namespace, name: rel.name} END AS subject,
   CASE WHEN rev IS NOT NULL THEN 'Revision ' + rev.version + ' of ' + rel.key + ' failed: '
        ELSE 'helm ' + coalesce(op.command, '(command not recorded)') + ' of ' + rel.key + ' failed: ' END +

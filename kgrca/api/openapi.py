@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kgrca.contracts import SHAPES
+
 _REF = "#/components/schemas/"
 
 
@@ -192,9 +194,7 @@ DOCUMENT: dict[str, Any] = {
                 "type": {"type": "string", "enum": ["operational"]},
                 "severity": {"type": "string", "enum": ["critical", "high", "medium", "low"]},
                 "source": {"type": "string"},
-                "shape": {"type": "string", "nullable": True, "enum": [
-                    "hook_failure", "stuck_release", "template_error", "resource_conflict", "partial_deployment",
-                    "wait_timeout", "crd_mismatch", None],
+                "shape": {"type": "string", "nullable": True, "enum": [*SHAPES, None],
                     "description": "the Helm shape this diagnosis explains when a Helm operation is involved; "
                                    "pattern is the specific cause"},
                 "pattern": {"type": "string"}, "title": {"type": "string"},
