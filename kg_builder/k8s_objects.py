@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from kg_builder import helm_errors, helm_release, webhook_context
+from kg_builder import ci_pods, gitops_argocd, gitops_flux, helm_errors, helm_release, webhook_context
 from kg_builder import k8s_statements as st
 from kg_builder.keys import hook_key, release_key, resource_ref, revision_key
 from kg_builder.statements import Emitted, Statement
@@ -47,6 +47,9 @@ def _object_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emit
     deleted = observation.action == "DELETED"
     props = _common_props(obj)
     props.update(_KIND_PROPS.get(kind, _no_props)(obj))
+    group_kind = (_group(obj), kind)
+    for extra_props in _GROUP_KIND_PROPS.get(group_kind, ()):
+        props.update(extra_props(obj))
     if kind in _HEALTH_KINDS:
         props["unhealthy"] = _unhealthy_now(kind, props)
     with_times(props, *_TIME_FIELDS)
@@ -71,6 +74,10 @@ def _object_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emit
         yield st.MANAGES, {"uid": uid, "key": release_key(release_ns, release), "namespace": release_ns,
                            "name": release}
     yield from _KIND_EXTRA.get(kind, _no_rows)(obj, observation)
+    for extra_rows in _GROUP_KIND_ROWS.get(group_kind, ()):
+        yield from extra_rows(obj, observation)
+    for any_rows in _ANY_OBJECT_ROWS:  # links any object may carry (Argo CD's tracking annotation, ...)
+        yield from any_rows(obj, observation)
     yield from _condition_rows(uid, kind, obj, observation)
 
 
@@ -365,6 +372,25 @@ _KIND_PROPS = {
 }
 _KIND_EXTRA = {"Pod": _pod_rows, "Service": _service_rows, "ValidatingWebhookConfiguration": _webhook_config_rows,
                "MutatingWebhookConfiguration": _webhook_config_rows}
+# Kinds told apart by their API group too (a CRD may be called anything): the GitOps controllers' objects and
+# the helm runs of CI pods, each module's PROPS and ROWS keyed by (group, kind); the core group is "".
+_GROUP_KIND_PROPS: dict[tuple[str, str], list[Any]] = {}
+_GROUP_KIND_ROWS: dict[tuple[str, str], list[Any]] = {}
+_ANY_OBJECT_ROWS: list[Any] = []
+for _module in (gitops_flux, gitops_argocd, ci_pods):
+    _ANY_OBJECT_ROWS.extend(getattr(_module, "ANY_ROWS", ()))
+    for _key, _fn in _module.PROPS.items():
+        _GROUP_KIND_PROPS.setdefault(_key, []).append(_fn)
+    for _key, _fn in _module.ROWS.items():
+        _GROUP_KIND_ROWS.setdefault(_key, []).append(_fn)
+
+
+def _group(obj: dict[str, Any]) -> str:
+    """The API group of an object: "" for the core group (apiVersion "v1"), "apps" for "apps/v1"."""
+    api_version = obj.get("apiVersion")
+    return api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
+
+
 _TIME_FIELDS = ("created_at", "start_time", "completion_time")
 _HEALTH_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "PersistentVolumeClaim")
 

@@ -14,6 +14,23 @@ Model (docs/ebpf.md):
   parent is a placeholder node until its own record arrives.
 
 A RUNNING record never overwrites an EXITED one, so replays in any order end at the final state.
+
+Witnesses. eBPF sees the helm process itself; helm also runs where no tracer is: inside Flux's
+helm-controller, behind an Argo CD sync, in a CI job's pod, in a CI runner whose log is all that is
+left. Each of those is a *witness* of a helm run, and its mapper (kg_builder/gitops_flux.py,
+gitops_argocd.py, ci_pods.py; ingest/ci_logs.py for logs) turns what it saw into the same record and
+calls ``witness_rows``, so every pattern that reads a ``HelmOperation`` diagnoses it alike. Such a record
+adds:
+
+* ``witness``: ``ebpf`` (absent means ebpf), ``flux``, ``argocd``, ``ci_pod``, ``ci_log``;
+* ``witness_kind`` / ``witness_name``: the object or file that said it (``HelmRelease`` /
+  ``flux-system/podinfo``, ``Application`` / ``argocd/guestbook``, ``Pod`` / ``ci/deploy-7x9``,
+  ``CILog`` / ``deploy.log:57``), cited as a diagnosis' evidence;
+* ``said_by``: one line naming the witness and what it reported (``Flux HelmRelease flux-system/podinfo:
+  Ready=False (UpgradeFailed)``), written by its mapper from observed fields only; for eBPF records it is
+  made here from the pid and argv.
+
+Witnessed records carry no pid, host or files: what a witness did not see stays absent.
 """
 
 from __future__ import annotations
@@ -48,7 +65,9 @@ _PLAIN_FIELDS = (
     "started_at", "ended_at", "duration_seconds", "status", "exit_code", "signal", "signal_received",
     "signal_from_pid", "signaled_at", "files_read", "files_written", "files_dropped", "api_endpoints",
     "stderr", "stderr_bytes", "stderr_truncated",
+    "witness", "witness_kind", "witness_name", "said_by",
 )
+WITNESSES = ("ebpf", "flux", "argocd", "ci_pod", "ci_log")
 
 
 @functools.cache
@@ -114,8 +133,38 @@ def rows(observation: Observation) -> Iterable[Emitted]:
     return _rows(label, observation, record, operation_id)
 
 
+def witness_rows(record: dict[str, Any], observed_at: str, origin: str = "") -> Iterator[Emitted]:
+    """The rows of a helm run seen by a witness other than eBPF (see the module's docstring).
+
+    ``record`` is a helm process record (bpf/records.py's fields, as far as the witness saw them) with
+    ``witness``, ``witness_kind``, ``witness_name`` and ``said_by`` set. A record whose ``status`` is
+    ``running`` may be overwritten by a later one of the same ``operation_id``; a final one never is."""
+    witness = record.get("witness")
+    if witness not in WITNESSES or witness == "ebpf":
+        raise PermanentError(f"a witnessed helm run needs witness one of {', '.join(WITNESSES[1:])}, not {witness!r}")
+    for field in ("operation_id", "started_at", "said_by"):
+        if not isinstance(record.get(field), str) or not record[field]:
+            raise PermanentError(f"{witness} helm run record has no {field}")
+    record = {"tool": "helm", **record}
+    action = "RUNNING" if record.get("status") == "running" else "EXITED"
+    observation = Observation("helm_process", action, record, observed_at, origin)
+    return _rows("HelmOperation", observation, record, record["operation_id"])
+
+
+def _said_by(record: dict[str, Any]) -> str | None:
+    """eBPF's own line for evidence: the pid and the command line it ran."""
+    if record.get("said_by"):
+        return str(record["said_by"])
+    if record.get("pid") is None:
+        return None
+    argv = " ".join(str(a) for a in record.get("argv") or [])
+    return f"pid {record['pid']}: {argv}".rstrip(": ")
+
+
 def _rows(label: str, observation: Observation, record: dict[str, Any], operation_id: str) -> Iterator[Emitted]:
     props = {name: record.get(name) for name in _PLAIN_FIELDS}
+    props["witness"] = record.get("witness") or "ebpf"
+    props["said_by"] = _said_by(record)
     props["files_failed"] = [f"{item.get('path')}: {item.get('error')}" for item in record.get("files_failed") or []
                              if isinstance(item, dict)]
     props["flags_json"] = json.dumps(record.get("flags") or {}, sort_keys=True)
@@ -130,7 +179,11 @@ def _rows(label: str, observation: Observation, record: dict[str, Any], operatio
     props["produces_revision"] = produces
     props["mutates_release"] = not dry and (
         command in MUTATING_COMMANDS if tool == "helm" else command in KUBECTL_MUTATING)
-    props["release_key"] = release_key(namespace, record["release"]) if produces else None
+    witnessed = props["witness"] != "ebpf"
+    # a witness names the release it ran for even where helm stores no revision (Argo CD renders with helm
+    # template and applies itself), so detection can narrow to the release either way
+    props["release_key"] = release_key(namespace, record["release"]) \
+        if produces or (witnessed and record.get("release")) else None
     props["target_release_keys"] = [release_key(namespace, name) for name in releases]
     with_times(props, *_TIME_FIELDS, "observed_at")
     yield operation_upsert(label), {"operation_id": operation_id, "final": observation.action == "EXITED",
@@ -142,14 +195,15 @@ def _rows(label: str, observation: Observation, record: dict[str, Any], operatio
         yield PRODUCED, {"operation_id": operation_id, "release_key": props["release_key"]}
         yield RELEASE_FAILED_OPERATION, {"release_key": props["release_key"]}
     stderr = record.get("stderr")
-    if props["mutates_release"] and tool == "helm" and record.get("status") == "failed" \
+    if (props["mutates_release"] or witnessed) and tool == "helm" and record.get("status") == "failed" \
             and isinstance(stderr, str) and helm_errors.is_error_text(stderr) and releases:
         # helm's own words on a run that failed, often before it stored any revision (a template error, a
         # conflict): classified like a revision's description
         found = helm_errors.classify(stderr, releases[0], namespace)
         yield helm_errors.HELM_ERROR_OF_OPERATION, {
             "key": f"{operation_id}#stderr", "operation_id": operation_id,
-            "props": with_times(helm_errors.props(found, release_key(namespace, releases[0]), "helm_process",
+            "props": with_times(helm_errors.props(found, release_key(namespace, releases[0]),
+                                                  "helm_process" if props["witness"] == "ebpf" else props["witness"],
                                                   record.get("ended_at")), "at")}
     parent = record.get("parent_operation_id")
     if isinstance(parent, str) and parent:
