@@ -133,11 +133,22 @@ def rows(observation: Observation) -> Iterable[Emitted]:
     return _rows(label, observation, record, operation_id)
 
 
+# The object that witnessed a run (a HelmRelease, an Application, a CI pod) and what it saw.
+RAN = Statement("operation_witnessed_by", LINKS, """
+UNWIND $rows AS row
+MATCH (op:HelmOperation {operation_id: row.operation_id})
+USING INDEX op:HelmOperation(operation_id)
+MATCH (witness:Object {uid: row.witness_uid})
+MERGE (witness)-[:RAN]->(op)
+""", partition_by="operation_id")
+
+
 def witness_rows(record: dict[str, Any], observed_at: str, origin: str = "") -> Iterator[Emitted]:
     """The rows of a helm run seen by a witness other than eBPF (see the module's docstring).
 
     ``record`` is a helm process record (bpf/records.py's fields, as far as the witness saw them) with
-    ``witness``, ``witness_kind``, ``witness_name`` and ``said_by`` set. A record whose ``status`` is
+    ``witness``, ``witness_kind``, ``witness_name`` and ``said_by`` set, and ``witness_uid`` when the witness
+    is a Kubernetes object (it gets ``-[:RAN]->`` the operation). A record whose ``status`` is
     ``running`` may be overwritten by a later one of the same ``operation_id``; a final one never is."""
     witness = record.get("witness")
     if witness not in WITNESSES or witness == "ebpf":
@@ -148,7 +159,9 @@ def witness_rows(record: dict[str, Any], observed_at: str, origin: str = "") -> 
     record = {"tool": "helm", **record}
     action = "RUNNING" if record.get("status") == "running" else "EXITED"
     observation = Observation("helm_process", action, record, observed_at, origin)
-    return _rows("HelmOperation", observation, record, record["operation_id"])
+    yield from _rows("HelmOperation", observation, record, record["operation_id"])
+    if record.get("witness_uid"):  # the object that saw it: (:HelmRelease|Application|Pod)-[:RAN]->(op)
+        yield RAN, {"operation_id": record["operation_id"], "witness_uid": record["witness_uid"]}
 
 
 def _said_by(record: dict[str, Any]) -> str | None:
