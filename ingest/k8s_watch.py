@@ -5,6 +5,10 @@ A dropped connection resumes from the last resourceVersion after a backoff; ``41
 version was compacted) re-lists, and objects that vanished meanwhile come out as DELETED, so nothing
 is lost or left behind. Raw JSON is read from the API server (no model deserialisation), which
 keeps each object exactly as ``kubectl get -o json`` shows it.
+
+The GitOps controllers' kinds (Flux's HelmRelease, Kustomization and sources, Argo CD's Application) are
+watched only while their CRDs exist: ``crd_discovery.py`` starts and stops their watchers as the CRD
+watcher sees them come and go.
 """
 
 from __future__ import annotations
@@ -15,14 +19,15 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 from kubernetes import client
 from kubernetes import config as kube_config
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError, ProtocolError
 
+from ingest.crd_discovery import GITOPS_KINDS, CrdDiscovery, CustomKind
 from kgrca.config import Config
 from kgrca.contracts import KgrcaError, Observation, utc_now
 
@@ -36,6 +41,7 @@ class Kind:
     plural: str
     namespaced: bool = True
     label_selector: str | None = None
+    optional: bool = False  # served only while a CRD exists: a 404 means "not (or no longer) there", not an error
 
     @property
     def api_version(self) -> str:
@@ -90,16 +96,33 @@ def api_client(cfg: Config) -> client.ApiClient:
         raise KgrcaError(f"no Kubernetes access: {exc}; pass --kubeconfig FILE or set KGRCA_KUBECONFIG") from None
 
 
+class StopSignal(Protocol):
+    """What a watcher waits on: a ``threading.Event``, or one that is also set when its CRD goes."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+Listener = Callable[[str, dict[str, Any]], None]
+
+
 class KindWatcher:
-    """Lists then watches one kind in one namespace (None = all), putting Observations on ``out``."""
+    """Lists then watches one kind in one namespace (None = all), putting Observations on ``out``.
+
+    ``listener``, when given, is called with (action, object) for every object emitted, after it is queued
+    (the CRD watcher's listener is the GitOps kinds' discovery).
+    """
 
     def __init__(self, api: client.ApiClient, kind: Kind, namespace: str | None,
-                 out: queue.Queue[Observation], stop: threading.Event):
+                 out: queue.Queue[Observation], stop: StopSignal, listener: Listener | None = None):
         self.api = api
         self.kind = kind
         self.namespace = namespace
         self.out = out
         self.stop = stop
+        self.listener = listener
+        self.report_deleted_on_stop = False
         self.resource_version: str | None = None
         self.known: dict[str, dict[str, Any]] = {}  # uid -> minimal object, to report deletions on re-list
         self.relists = 0
@@ -119,7 +142,10 @@ class KindWatcher:
                              self.resource_version)
                     self.resource_version = None
                     continue
-                if exc.status in (401, 403):
+                if exc.status == 404 and self.kind.optional:
+                    # Its CRD is being deleted or not yet served: the discovery stops or (re)starts us.
+                    log.info("%s: not served (404); retrying", self.kind.kind)
+                elif exc.status in (401, 403):
                     log.error("%s: the API server refused access (%s); check RBAC", self.kind.kind, exc.status)
                 else:
                     log.warning("%s: API error %s: %s", self.kind.kind, exc.status, exc.reason)
@@ -206,6 +232,14 @@ class KindWatcher:
     def _emit(self, action: str, obj: dict[str, Any]) -> None:
         obj.get("metadata", {}).pop("managedFields", None)
         self.out.put(Observation("k8s", action, obj, utc_now(), f"watch:{self.kind.kind}"))
+        if self.listener is not None:
+            self.listener(action, obj)
+
+    def report_all_deleted(self) -> None:
+        """Every object still known comes out DELETED: the kind itself is gone (its CRD was deleted)."""
+        for gone in self.known.values():
+            self._emit("DELETED", gone)
+        self.known = {}
 
 
 def _minimal(obj: dict[str, Any]) -> dict[str, Any]:
@@ -231,12 +265,16 @@ def _lines(response: Any, stop: threading.Event) -> Iterator[bytes]:
 
 @dataclasses.dataclass
 class Watch:
-    """The running watchers; ``observations()`` yields what they see until ``stop`` is set."""
+    """The running watchers; ``observations()`` yields what they see until ``stop`` is set.
+
+    ``watchers`` grows and shrinks as ``discovery`` starts and stops the GitOps kinds' watchers.
+    """
 
     watchers: list[KindWatcher]
     out: queue.Queue[Observation]
     stop: threading.Event
     threads: list[threading.Thread]
+    discovery: CrdDiscovery | None = None
 
     def observations(self, idle: float = 0.5) -> Iterator[Observation | None]:
         """Observations as they come; ``None`` after ``idle`` seconds without one, so callers can flush."""
@@ -248,17 +286,26 @@ class Watch:
 
 
 def start_watch(cfg: Config, stop: threading.Event, kinds: tuple[Kind, ...] = KINDS,
-                api: client.ApiClient | None = None) -> Watch:
+                api: client.ApiClient | None = None,
+                custom_kinds: tuple[CustomKind, ...] = GITOPS_KINDS) -> Watch:
+    """Start a watcher per kind and namespace; ``custom_kinds`` are watched while their CRDs exist (only
+    when CustomResourceDefinitions are among ``kinds``, since their watcher is what discovers them)."""
     api = api or api_client(cfg)
     out: queue.Queue[Observation] = queue.Queue(maxsize=50000)
     namespaces: list[str | None] = list(cfg.namespaces) or [None]
-    watchers = [KindWatcher(api, kind, ns, out, stop)
-                for kind in kinds for ns in (namespaces if kind.namespaced else [None])]
+    watchers: list[KindWatcher] = []
+    discovery = None
+    if custom_kinds and any(k.kind == "CustomResourceDefinition" for k in kinds):
+        discovery = CrdDiscovery(api, namespaces, out, stop, watchers, custom_kinds)
+    for kind in kinds:
+        listener = discovery.observe if discovery and kind.kind == "CustomResourceDefinition" else None
+        watchers += [KindWatcher(api, kind, ns, out, stop, listener)
+                     for ns in (namespaces if kind.namespaced else [None])]
     threads = [threading.Thread(target=w.run, name=f"watch-{w.kind.kind}-{w.namespace or 'all'}", daemon=True)
                for w in watchers]
     for thread in threads:
         thread.start()
-    return Watch(watchers, out, stop, threads)
+    return Watch(watchers, out, stop, threads, discovery)
 
 
 def watch_events(cfg: Config, stop: threading.Event) -> Iterator[Observation]:

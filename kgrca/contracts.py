@@ -149,6 +149,10 @@ class Diagnosis:
          "root_cause": {"summary", "details", "evidence": [...], "impact", "resolution"},
          "correlation": {"operation_id", "confidence", "event_chain": [...]}}
 
+    ``release.controller`` (added with the GitOps sources) names the Flux HelmRelease or Argo CD Application
+    that deploys the release, with its retry state; its impact and resolution then say what that controller
+    does next and give its own commands (rca/gitops_context.py).
+
     Fields are added, never removed or renamed. ``consequences`` lists lower-ranked diagnoses of the
     same release that this one explains (a crash loop that made ``--wait`` time out). ``shape`` is the Helm
     shape the diagnosis explains (one of ``SHAPES``) when a Helm operation is involved, else null;

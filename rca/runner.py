@@ -21,6 +21,7 @@ import neo4j
 
 from kgrca.config import Config
 from kgrca.contracts import SEVERITIES, Diagnosis
+from rca import gitops_context
 from rca.iso_times import read_datetimes_as_text
 from rca.registry import Pattern, load_patterns
 
@@ -104,9 +105,12 @@ class Detector:
                 errors.append((pattern.id, error))
             timings[pattern.id] = seconds
         diagnoses = [diagnosis for diagnosis, _, _ in found]
-        undone = self._add_release_context(diagnoses)
+        undone, controllers = self._add_release_context(diagnoses)
         for diagnosis, pattern, variables in found:
             diagnosis.resolution = pattern.resolve({**_release_vars(diagnosis.release), **variables})
+            controller = controllers.get(_release_key(diagnosis.release) or "")
+            if controller:  # a GitOps controller deploys the release: what it does next, its commands
+                gitops_context.apply(diagnosis, controller)
         fallbacks = {p.id for p in self.patterns if p.fallback}
         ranked = rank(diagnoses, {p.id: p.explains for p in self.patterns}, fallbacks)
         for diagnosis in ranked:
@@ -168,14 +172,17 @@ class Detector:
                                key=lambda e: e["at"]),
         )
 
-    def _add_release_context(self, diagnoses: list[Diagnosis]) -> dict[str, dict[str, Any]]:
-        """The release of each diagnosis, and by release key the failed operation that a rollback undid."""
+    def _add_release_context(self, diagnoses: list[Diagnosis]
+                             ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        """The release of each diagnosis; by release key the failed operation that a rollback undid, and the
+        GitOps controller that deploys it (rca/gitops_context.py)."""
         keys = sorted({d.release["key"] for d in diagnoses if d.release})
         if not keys:
-            return {}
-        with ThreadPoolExecutor(max_workers=2) as pool:  # both at once, as the patterns
-            releases, told = pool.map(lambda query: self._read(query, {"keys": keys}), (RELEASE_CONTEXT,
-                                                                                         WEBHOOK_CONTEXT))
+            return {}, {}
+        with ThreadPoolExecutor(max_workers=3) as pool:  # all at once, as the patterns
+            releases, told, controlled = pool.map(lambda query: self._read(query, {"keys": keys}),
+                                                  (RELEASE_CONTEXT, WEBHOOK_CONTEXT, gitops_context.QUERY))
+        controllers = {row["key"]: plain(row) for row in controlled if row.get("flux") or row.get("argocd")}
         context = {row["key"]: row for row in releases}
         webhooks = {row["key"]: plain(row) for row in told}
         for diagnosis in diagnoses:
@@ -195,7 +202,7 @@ class Detector:
             if told:
                 diagnosis.release["context"] = told
         return {key: {**row["undone"], "now": row.get("to_version"), "now_description": row.get("description")}
-                for key, row in context.items() if row.get("undone")}
+                for key, row in context.items() if row.get("undone")}, controllers
 
 
 def _release_vars(release: dict[str, Any] | None) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
+from ingest.crd_discovery import GITOPS_KINDS
 from ingest.k8s_watch import KINDS
 from kgrca import cluster
 from kgrca.cli import build_parser
@@ -45,8 +46,10 @@ def _group(group_version: str) -> str:
     return group_version.rpartition("/")[0]
 
 
-WATCHED = {(_group(k.group_version), k.plural) for k in KINDS}
-WATCHED_NAMESPACED = {(_group(k.group_version), k.plural) for k in KINDS if k.namespaced}
+# The GitOps controllers' kinds are all namespaced; the watcher reads them while their CRDs exist.
+GITOPS = {(k.group, k.plural) for k in GITOPS_KINDS}
+WATCHED = {(_group(k.group_version), k.plural) for k in KINDS} | GITOPS
+WATCHED_NAMESPACED = {(_group(k.group_version), k.plural) for k in KINDS if k.namespaced} | GITOPS
 WATCHED_CLUSTER = WATCHED - WATCHED_NAMESPACED
 
 
@@ -472,6 +475,66 @@ def test_install_is_accepted_by_the_api_server_and_uninstall_removes_it(helm, ku
     assert run_helm(helm, "status", release, "-n", namespace, f"--kubeconfig={kube[1]}", check=False).returncode != 0
     left = _get_all(kube, rendered, ignore_not_found=True)
     assert not left, f"left behind after uninstall: {sorted(_identity(o) for o in left)}"
+
+
+@pytest.mark.cluster
+def test_watcher_may_read_but_not_change_the_gitops_objects_on_the_api_server(helm, kube):
+    """The chart's grants, judged by the API server's own authorizer against Flux's and Argo CD's real CRDs
+    (installed by `kgrca cluster up`): list and watch allowed, any write refused, in both modes."""
+    namespace, account = "kgrca-rbac-test", "kgrca-watcher"
+    kubectl(kube, "delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=120s")
+    kubectl(kube, "create", "namespace", namespace)
+    rbac = [d for d in template(helm, sets=("namespaced=true", f"watchNamespaces={{{namespace}}}"))
+            if d["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")]
+    rbac += [d for d in template(helm) if d["kind"] in ("ClusterRole", "ClusterRoleBinding")]
+    for doc in rbac:
+        doc["metadata"]["name"] += "-rbac-test" if doc["kind"].startswith("Cluster") else ""
+        if doc["kind"] == "ClusterRoleBinding":
+            doc["roleRef"]["name"] += "-rbac-test"
+        for subject in doc.get("subjects", []):
+            subject["namespace"] = namespace
+        if "namespace" in doc["metadata"] and doc["kind"] in ("ServiceAccount", "Role", "RoleBinding"):
+            doc["metadata"]["namespace"] = namespace
+    as_watcher = f"--as=system:serviceaccount:{namespace}:{account}"
+    try:
+        # Namespaced mode first (Role in the namespace only), then the ClusterRole on top of it.
+        namespaced = [d for d in rbac if d["kind"] in ("ServiceAccount", "Role", "RoleBinding")]
+        kubectl_apply = subprocess.run([str(kube[0]), f"--kubeconfig={kube[1]}", "apply", "-f", "-"],
+                                       input=yaml.safe_dump_all(namespaced), capture_output=True, text=True,
+                                       timeout=120, check=False)
+        assert kubectl_apply.returncode == 0, kubectl_apply.stderr
+        for group, plural in sorted(GITOPS):
+            resource = f"{plural}.{group}"
+            for verb in ("list", "watch"):
+                assert kubectl(kube, "auth", "can-i", verb, resource, "-n", namespace, as_watcher,
+                               check=False).stdout.strip() == "yes", f"{verb} {resource} in {namespace}"
+            assert kubectl(kube, "auth", "can-i", "list", resource, "-A", as_watcher,
+                           check=False).stdout.strip() == "no", f"list {resource} cluster-wide in namespaced mode"
+            for verb in ("create", "patch", "update", "delete"):
+                assert kubectl(kube, "auth", "can-i", verb, resource, "-n", namespace, as_watcher,
+                               check=False).stdout.strip() == "no", f"{verb} {resource}"
+        cluster_wide = [d for d in rbac if d["kind"] in ("ClusterRole", "ClusterRoleBinding")
+                        and not _rules_only_cluster_scoped(d)]
+        done = subprocess.run([str(kube[0]), f"--kubeconfig={kube[1]}", "apply", "-f", "-"],
+                              input=yaml.safe_dump_all(cluster_wide), capture_output=True, text=True,
+                              timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        for group, plural in sorted(GITOPS):
+            assert kubectl(kube, "auth", "can-i", "watch", f"{plural}.{group}", "-A", as_watcher,
+                           check=False).stdout.strip() == "yes"
+    finally:
+        for doc in rbac:
+            if doc["kind"].startswith("Cluster"):
+                kubectl(kube, "delete", doc["kind"].lower(), doc["metadata"]["name"], "--ignore-not-found",
+                        check=False)
+        kubectl(kube, "delete", "namespace", namespace, "--wait=false", check=False)
+
+
+def _rules_only_cluster_scoped(doc: dict[str, Any]) -> bool:
+    """The namespaced mode's ClusterRole (cluster-scoped kinds only) and its binding: not the full grant."""
+    if doc["kind"] == "ClusterRole":
+        return rules_of(doc) == WATCHED_CLUSTER
+    return False
 
 
 def _identity(obj: dict[str, Any]) -> tuple[str, str, str]:

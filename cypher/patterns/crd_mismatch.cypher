@@ -93,7 +93,7 @@ RETURN
   key AS release_key,
   {kind: first.kind, namespace: namespace, name: coalesce(first.name, first.kind)} AS subject,
   CASE WHEN source = 'manifest' THEN 'Revision ' + version + ' of ' + key + ' declares '
-       ELSE 'helm ' + coalesce(op.command, 'upgrade') + ' of ' + key + ' cannot map ' END +
+       ELSE CASE WHEN op.command = 'sync' THEN 'Argo CD sync' ELSE 'helm ' + coalesce(op.command, '(command not recorded)') END + ' of ' + key + ' cannot map ' END +
     reduce(t = '', b IN bad | t + CASE WHEN t = '' THEN '' ELSE '; ' END + b.text) AS summary,
   CASE WHEN said IS NULL OR said = '' THEN ''
        ELSE 'Helm said: ' + said + '\n' END +
@@ -105,11 +105,12 @@ RETURN
          ELSE 'The cluster was upgraded past this API version.' END AS details,
   CASE WHEN version IS NULL THEN [] ELSE [{kind: 'Revision', name: key + ' v' + version, at: at,
     text: coalesce(said, '')}] END +
-  CASE WHEN op IS NULL THEN [] ELSE [{kind: 'HelmOperation', name: op.operation_id, at: op.started_at,
-    text: 'pid ' + op.pid + ' helm ' + coalesce(op.command, '') + ' failed: ' + trim(said)}] END +
+  CASE WHEN op IS NULL THEN [] ELSE [{kind: coalesce(op.witness_kind, 'HelmOperation'), name: coalesce(op.witness_name, op.operation_id), at: op.started_at,
+    text: coalesce(op.said_by, 'pid ' + op.pid) + ' -> ' + CASE WHEN op.command = 'sync' THEN 'Argo CD sync'
+          ELSE 'helm ' + coalesce(op.command, '') END + ' failed: ' + trim(said)}] END +
   [b IN bad | {kind: b.kind, name: coalesce(b.name, b.kind), at: null, text: b.text}] AS evidence,
   CASE WHEN op IS NULL THEN [{at: at, what: 'revision ' + coalesce(toString(version), '') + ' recorded'}]
-       ELSE [{at: op.started_at, what: 'helm ' + coalesce(op.command, '') + ' started'},
+       ELSE [{at: op.started_at, what: CASE WHEN op.command = 'sync' THEN 'Argo CD sync' ELSE 'helm ' + coalesce(op.command, '(command not recorded)') END + ' started'},
              {at: op.ended_at, what: 'helm failed: no matches for kind ' + first.kind}] END AS event_chain,
   CASE WHEN source = 'manifest' THEN 0.9 ELSE 0.88 END AS confidence,
   CASE WHEN op IS NULL THEN null ELSE op.operation_id END AS operation_id,

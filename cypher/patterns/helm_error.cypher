@@ -31,6 +31,9 @@ WHERE (rev IS NOT NULL AND (rev.version = rel.failed_version
                             OR (rev.version = rel.latest_version AND rev.status STARTS WITH 'pending')))
    OR (rev IS NULL AND op IS NOT NULL
        AND NOT EXISTS { MATCH (op)-[:PRODUCED]->(:Revision) }
+       // a later run of the same release that went well (a traced helm, a Flux reconcile, an Argo CD sync)
+       AND NOT EXISTS { MATCH (later:HelmOperation {release_key: op.release_key})
+                        WHERE later.started_at > op.started_at AND later.status = 'succeeded' }
        AND NOT EXISTS { MATCH (rel)-[:HAS_REVISION]->(later:Revision)
                         WHERE later.last_deployed > op.ended_at AND later.status IN ['deployed', 'superseded'] })
 RETURN
@@ -39,7 +42,8 @@ RETURN
        THEN {kind: e.kind, namespace: e.object_namespace, name: e.name}
        ELSE {kind: 'Release', namespace: rel.namespace, name: rel.name} END AS subject,
   CASE WHEN rev IS NOT NULL THEN 'Revision ' + rev.version + ' of ' + rel.key + ' failed: '
-       ELSE 'helm ' + coalesce(op.command, '(command not recorded)') + ' of ' + rel.key + ' failed: ' END +
+       ELSE CASE WHEN op.command = 'sync' THEN 'Argo CD sync'
+                 ELSE 'helm ' + coalesce(op.command, '(command not recorded)') END + ' of ' + rel.key + ' failed: ' END +
     e.summary AS summary,
   'Helm said: ' + e.text + '\nMessage family: ' + e.family + ' (' + e.cause + ')' +
     CASE WHEN size(e.objects) > 1 THEN '\nObjects named: ' + reduce(t = '', o IN e.objects |
@@ -47,8 +51,10 @@ RETURN
   CASE WHEN rev IS NOT NULL
        THEN [{kind: 'Revision', name: rel.key + ' v' + rev.version, at: rev.last_deployed,
               text: rev.status + ': ' + e.text}]
-       ELSE [{kind: 'HelmOperation', name: op.operation_id, at: op.ended_at,
-              text: 'helm ' + coalesce(op.command, '(command not recorded)') + ' failed: ' + e.text}] END AS evidence,
+       ELSE [{kind: coalesce(op.witness_kind, 'HelmOperation'), name: coalesce(op.witness_name, op.operation_id),
+              at: op.ended_at,
+              text: coalesce(op.said_by + ' -> ', '') + CASE WHEN op.command = 'sync' THEN 'Argo CD sync'
+                    ELSE 'helm ' + coalesce(op.command, '(command not recorded)') END + ' failed: ' + e.text}] END AS evidence,
   [{at: e.at, what: 'helm failed: ' + e.family}] AS event_chain,
   e.shape AS shape,
   e.confidence AS confidence,

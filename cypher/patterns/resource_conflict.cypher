@@ -37,7 +37,7 @@ CALL {
   UNION
   MATCH (op:HelmOperation {status: 'failed'})
   WHERE ($release_key IS NULL OR op.release_key = $release_key)
-    AND op.command IN ['install', 'upgrade'] AND op.stderr IS NOT NULL
+    AND op.command IN ['install', 'upgrade', 'sync'] AND op.stderr IS NOT NULL
     AND NOT EXISTS { MATCH (op)-[:PRODUCED]->(r:Revision) WHERE r.last_deployed >= op.started_at }
     AND NOT EXISTS {
       MATCH (later:HelmOperation {release_key: op.release_key})
@@ -89,8 +89,8 @@ RETURN
   AS details,
   CASE WHEN version IS NULL THEN [] ELSE [{kind: 'Revision', name: key + ' v' + version, at: at,
     text: 'failed: ' + said}] END +
-  CASE WHEN op IS NULL THEN [] ELSE [{kind: 'HelmOperation', name: op.operation_id, at: op.started_at,
-    text: 'pid ' + op.pid + ': ' + reduce(t = '', a IN coalesce(op.argv, []) | t + a + ' ') + '-> ' +
+  CASE WHEN op IS NULL THEN [] ELSE [{kind: coalesce(op.witness_kind, 'HelmOperation'), name: coalesce(op.witness_name, op.operation_id), at: op.started_at,
+    text: coalesce(op.said_by, 'pid ' + op.pid + ': ' + reduce(t = '', a IN coalesce(op.argv, []) | t + a + ' ')) + ' -> ' +
           coalesce(op.status, '') + ': ' + trim(said)}] END +
   [{kind: obj_kind, name: shown, at: o.created_at,
     text: CASE WHEN o IS NULL THEN 'named by helm; not in the graph'

@@ -32,7 +32,7 @@ CALL {
   UNION
   MATCH (op:HelmOperation {status: 'failed'})
   WHERE ($release_key IS NULL OR op.release_key = $release_key)
-    AND op.command IN ['upgrade', 'rollback'] AND op.stderr IS NOT NULL
+    AND op.command IN ['upgrade', 'rollback', 'sync'] AND op.stderr IS NOT NULL
     AND NOT EXISTS { MATCH (op)-[:PRODUCED]->(r:Revision) WHERE r.last_deployed >= op.started_at }
     AND NOT EXISTS {
       MATCH (later:HelmOperation {release_key: op.release_key})
@@ -78,14 +78,15 @@ RETURN
   'The upgrade of ' + key + ' tries to change immutable ' +
     reduce(t = '', x IN objects | t + CASE WHEN t = '' THEN '' ELSE ' and ' END + x.field + ' of ' + x.kind + ' ' +
            namespace + '/' + x.name) + '; the API server refused the patch' AS summary,
-  CASE WHEN version IS NULL THEN 'helm ' + coalesce(op.command, '') + ' failed. '
+  CASE WHEN version IS NULL THEN CASE WHEN op.command = 'sync' THEN 'Argo CD sync' ELSE 'helm ' + coalesce(op.command, '(command not recorded)') END + ' failed. '
        ELSE 'Revision ' + version + ' failed. ' END + 'Helm said: ' + said + '\nLive: ' +
     reduce(t = '', x IN objects | t + CASE WHEN t = '' THEN '' ELSE '; ' END + x.kind + ' ' + x.name + ' ' + x.now)
   AS details,
   CASE WHEN version IS NULL THEN [] ELSE [{kind: 'Revision', name: key + ' v' + version, at: at,
     text: 'failed: ' + said}] END +
-  CASE WHEN op IS NULL THEN [] ELSE [{kind: 'HelmOperation', name: op.operation_id, at: op.started_at,
-    text: 'pid ' + op.pid + ' helm ' + coalesce(op.command, '') + ' failed'}] END +
+  CASE WHEN op IS NULL THEN [] ELSE [{kind: coalesce(op.witness_kind, 'HelmOperation'), name: coalesce(op.witness_name, op.operation_id), at: op.started_at,
+    text: coalesce(op.said_by, 'pid ' + op.pid) + ' -> ' + CASE WHEN op.command = 'sync' THEN 'Argo CD sync'
+          ELSE 'helm ' + coalesce(op.command, '') END + ' failed'}] END +
   [x IN objects | {kind: x.kind, name: x.kind + ' ' + namespace + '/' + x.name, at: x.obj.created_at,
                    text: x.field + ' is immutable; live ' + x.now}] AS evidence,
   [x IN objects WHERE x.obj IS NOT NULL | {at: x.obj.created_at, what: x.kind + ' ' + x.name + ' created'}] +

@@ -59,9 +59,9 @@ WITH rel, rev, now, ops, writer, blocked, age, last_good,
 WITH rel, rev, now, ops, writer, blocked, age, last_good, storage_kind, storage_name,
      CASE WHEN writer IS NULL THEN ''
           WHEN writer.status = 'killed'
-            THEN 'helm ' + coalesce(writer.command, '') + ' (pid ' + writer.pid + ') was killed by ' +
+            THEN 'helm ' + coalesce(writer.command, '') + ' (' + coalesce('pid ' + writer.pid, writer.said_by) + ') was killed by ' +
                  coalesce(writer.signal, 'a signal') + ' at ' + toString(writer.ended_at) + ' before it finished. '
-          ELSE 'helm ' + coalesce(writer.command, '') + ' (pid ' + writer.pid + ') ended ' +
+          ELSE 'helm ' + coalesce(writer.command, '') + ' (' + coalesce('pid ' + writer.pid, writer.said_by) + ') ended ' +
                coalesce(writer.status, '') + ' at ' + toString(writer.ended_at) +
                ' without finishing the revision. ' END AS why
 RETURN
@@ -83,16 +83,17 @@ RETURN
          ELSE 'The last good revision is ' + last_good + '.' END AS details,
   [{kind: 'Revision', name: rel.key + ' v' + rev.version, at: rev.last_deployed,
     text: rev.status + ': ' + coalesce(rev.description, '') + ' (' + coalesce(rev.storage, storage_name) + ')'}] +
-  CASE WHEN writer IS NULL THEN [] ELSE [{kind: 'HelmOperation', name: writer.operation_id,
+  CASE WHEN writer IS NULL THEN [] ELSE [{kind: coalesce(writer.witness_kind, 'HelmOperation'),
+    name: coalesce(writer.witness_name, writer.operation_id),
     at: coalesce(writer.ended_at, writer.started_at),
-    text: 'pid ' + writer.pid + ' helm ' + coalesce(writer.command, '') + ' ' + coalesce(writer.status, '') +
+    text: coalesce('pid ' + writer.pid, writer.said_by) + ' helm ' + coalesce(writer.command, '') + ' ' + coalesce(writer.status, '') +
           coalesce(' by ' + writer.signal, '') + coalesce(', exit code ' + toString(writer.exit_code), '')}] END +
-  [b IN blocked | {kind: 'HelmOperation', name: b.operation_id, at: b.started_at,
-                   text: 'pid ' + b.pid + ' helm ' + coalesce(b.command, '') + ' failed: ' + trim(b.stderr)}]
+  [b IN blocked | {kind: coalesce(b.witness_kind, 'HelmOperation'), name: coalesce(b.witness_name, b.operation_id),
+                   at: b.started_at, text: coalesce('pid ' + b.pid, b.said_by) + ' helm ' + coalesce(b.command, '') + ' failed: ' + trim(b.stderr)}]
   AS evidence,
   [{at: rev.last_deployed, what: 'revision ' + rev.version + ' written as ' + rev.status}] +
   CASE WHEN writer IS NULL THEN [] ELSE [{at: writer.started_at, what: 'helm ' + coalesce(writer.command, '') +
-    ' started (pid ' + writer.pid + ')'}, {at: writer.ended_at, what: 'helm pid ' + writer.pid + ' ' +
+    ' started (' + coalesce('pid ' + writer.pid, writer.said_by) + ')'}, {at: writer.ended_at, what: 'helm (' + coalesce('pid ' + writer.pid, writer.said_by) + ') ' +
     coalesce(writer.status, 'ended') + coalesce(' by ' + writer.signal, '')}] END +
   [b IN blocked | {at: b.started_at, what: 'helm ' + coalesce(b.command, '') + ' refused: another operation ' +
                    'is in progress'}] AS event_chain,

@@ -36,7 +36,7 @@ CALL {
   UNION
   MATCH (op:HelmOperation {status: 'failed'})
   WHERE ($release_key IS NULL OR op.release_key = $release_key)
-    AND op.command IN ['install', 'upgrade'] AND op.stderr IS NOT NULL
+    AND op.command IN ['install', 'upgrade', 'template'] AND op.stderr IS NOT NULL
     // helm stored no revision for it (kg_builder links revisions written up to 5s before a run began)
     AND NOT EXISTS { MATCH (op)-[:PRODUCED]->(r:Revision) WHERE r.last_deployed >= op.started_at }
     // nothing later on the same release went well
@@ -105,13 +105,14 @@ RETURN
     THEN 'helm ' + coalesce(op.command, '') + ' ' + coalesce(name, '') + ' failed before storing a revision. '
     ELSE 'Revision ' + version + ' failed. ' END +
     'Helm said: ' + said +
+    CASE WHEN op.witness IN ['flux', 'argocd', 'ci_pod', 'ci_log'] THEN '\nSeen by: ' + op.said_by ELSE '' END +
     CASE WHEN op IS NULL OR size(coalesce(op.values_files, [])) = 0 THEN ''
          ELSE '\nValues files read: ' + reduce(t = '', v IN op.values_files | t + CASE WHEN t = '' THEN '' ELSE ', ' END + v)
     END AS details,
   CASE WHEN version IS NULL THEN [] ELSE [{kind: 'Revision', name: key + ' v' + version, at: at,
     text: 'failed: ' + said}] END +
-  CASE WHEN op IS NULL THEN [] ELSE [{kind: 'HelmOperation', name: op.operation_id, at: op.started_at,
-    text: 'pid ' + op.pid + ': ' + reduce(t = '', a IN coalesce(op.argv, []) | t + a + ' ') + '-> ' +
+  CASE WHEN op IS NULL THEN [] ELSE [{kind: coalesce(op.witness_kind, 'HelmOperation'), name: coalesce(op.witness_name, op.operation_id), at: op.started_at,
+    text: coalesce(op.said_by, 'pid ' + op.pid + ': ' + reduce(t = '', a IN coalesce(op.argv, []) | t + a + ' ')) + ' -> ' +
           coalesce(op.status, '') + coalesce(', exit code ' + toString(op.exit_code), '') + ': ' + trim(said)}] END +
   [v IN coalesce(op.values_files, []) | {kind: 'ValuesFile', name: v, at: op.started_at, text: 'read by helm'}]
   AS evidence,
@@ -123,6 +124,7 @@ RETURN
            reduce(t = '', v IN coalesce(op.values_files, []) | t + ' -f ' + v) + ' --debug > /dev/null',
    fix: coalesce(file, 'the template') + coalesce(':' + line, '') + ': ' + why[1],
    values_files: CASE WHEN op IS NULL THEN 'unknown (no helm process traced; enable eBPF)'
+                      WHEN op.values_files IS NULL THEN 'not shown by ' + coalesce(op.witness_kind + ' ' + op.witness_name, 'the witness')
                       WHEN size(coalesce(op.values_files, [])) = 0 THEN 'none (chart defaults only)'
                       ELSE reduce(t = '', v IN op.values_files | t + CASE WHEN t = '' THEN '' ELSE ', ' END + v) END}
   AS vars

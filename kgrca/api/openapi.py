@@ -208,7 +208,8 @@ DOCUMENT: dict[str, Any] = {
                                        "description": "set when a rollback undid the failed operation"},
                     "current_version": {"type": "integer", "nullable": True,
                                         "description": "the revision the release runs now, after that rollback"},
-                    "context": {"$ref": _REF + "ReleaseContext"}}},
+                    "context": {"$ref": _REF + "ReleaseContext"},
+                    "controller": {"$ref": _REF + "ReleaseController"}}},
                 "subject": {"type": "object"},
                 "root_cause": {"type": "object", "properties": {
                     "summary": {"type": "string"}, "details": {"type": "string"},
@@ -224,6 +225,19 @@ DOCUMENT: dict[str, Any] = {
                 "pull_request": {"type": "object", "nullable": True},
                 "argo_sync": {"type": "object", "nullable": True},
                 "incidents": {"type": "array", "items": {"$ref": _REF + "Incident"}}}},
+            "ReleaseController": {
+                "type": "object", "description": "present when a GitOps controller deploys the release: the Flux "
+                "HelmRelease or Argo CD Application and its retry state, as observed (a field the object does not "
+                "set is absent)",
+                "properties": {
+                    "controller": {"type": "string", "enum": ["flux", "argocd"]},
+                    "kind": {"type": "string", "enum": ["HelmRelease", "Application"]},
+                    "namespace": {"type": "string"}, "name": {"type": "string"},
+                    "suspended": {"type": "boolean"}, "stalled": {"type": "boolean"},
+                    "install_failures": {"type": "integer"}, "upgrade_failures": {"type": "integer"},
+                    "install_retries": {"type": "integer"}, "upgrade_retries": {"type": "integer"},
+                    "auto_sync": {"type": "boolean"}, "retry_limit": {"type": "integer"},
+                    "retry_count": {"type": "integer"}}},
             "WebhookAccepted": {"type": "object", "properties": {
                 "status": {"type": "string", "enum": ["accepted", "ok"]}, "provider": {"type": "string"},
                 "event": {"type": "string"}, "delivery": {"type": "string"}}},

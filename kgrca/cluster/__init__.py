@@ -15,12 +15,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from kgrca.cluster import build, control_plane
+from kgrca.cluster import build, control_plane, gitops_crds
 from kgrca.cluster.control_plane import ComponentStatus
 from kgrca.cluster.layout import Layout
 from kgrca.config import Config
 
-__all__ = ["ComponentStatus", "ensure_up", "helm_binary", "kubeconfig_path", "kubectl_binary", "status", "stop"]
+__all__ = ["ComponentStatus", "ensure_up", "helm_binary", "install_gitops_crds", "kubeconfig_path", "kubectl_binary",
+           "status", "stop"]
 
 
 def _stderr(line: str) -> None:
@@ -40,6 +41,11 @@ def stop(cfg: Config, purge: bool = False, say: Callable[[str], None] | None = N
 def status(cfg: Config) -> list[ComponentStatus]:
     """Each component's pid, port and health, as its own health endpoint reports it."""
     return control_plane.status(cfg)
+
+
+def install_gitops_crds(cfg: Config, say: Callable[[str], None] | None = None) -> list[str]:
+    """Apply Flux's and Argo CD's pinned CRDs (``gitops_crds.py``; ``ensure_up`` does it too); their names."""
+    return gitops_crds.install(cfg, say or _stderr)
 
 
 def kubeconfig_path(cfg: Config) -> Path:

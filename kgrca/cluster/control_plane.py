@@ -19,7 +19,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from kgrca.cluster import build, processes
+from kgrca.cluster import build, gitops_crds, processes
 from kgrca.cluster.kubeconfigs import write_kubeconfig
 from kgrca.cluster.layout import (
     APISERVER_PORT,
@@ -304,6 +304,8 @@ def up(cfg: Config, say: Say) -> Path:
             _release_node_leases(cfg, layout, binaries["kwok"])
         _start_component(layout, component, binaries[component.binary], say)
     _ensure_nodes(cfg, say)
+    # The GitOps controllers' CRDs (Flux, Argo CD), so their objects can be written and watched for real.
+    gitops_crds.install(cfg, say)
     _smoke_pod(cfg, say)
     say(f"cluster ready in {time.monotonic() - began:.1f}s; kubeconfig: {layout.kubeconfig}")
     return layout.kubeconfig

@@ -134,9 +134,16 @@ def replay(driver: neo4j.Driver, cfg: Config, scenario: Scenario) -> list[str]:
 
 def silent_failures(driver: neo4j.Driver, cfg: Config, run: DetectionRun) -> list[str]:
     """Releases whose history holds a failed operation no successful user-initiated one followed
-    (kg_builder's Release.failed_version) and of which no diagnosis speaks: none may exist."""
-    records = driver.execute_query("MATCH (rel:Release) WHERE rel.failed_version IS NOT NULL RETURN rel.key AS key",
-                                   database_=cfg.neo4j_database).records
+    (kg_builder's Release.failed_version), or that a GitOps controller reports failing right now (a Flux
+    HelmRelease not Ready, an Argo CD Application whose sync failed), and of which no diagnosis speaks: none
+    may exist."""
+    records = driver.execute_query("""
+        MATCH (rel:Release) WHERE rel.failed_version IS NOT NULL RETURN rel.key AS key
+        UNION
+        MATCH (c:Object)-[:DEPLOYS]->(rel:Release)
+        WHERE c.deleted_at IS NULL AND ((c:HelmRelease AND c.ready_status = 'False')
+                                        OR (c:Application AND c.operation_phase IN ['Failed', 'Error']))
+        RETURN rel.key AS key""", database_=cfg.neo4j_database).records
     told_about = {release_key(d) for d in run.diagnoses}
     return sorted(r["key"] for r in records if r["key"] not in told_about)
 
