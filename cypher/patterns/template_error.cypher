@@ -36,7 +36,10 @@ CALL {
   UNION
   MATCH (op:HelmOperation {status: 'failed'})
   WHERE ($release_key IS NULL OR op.release_key = $release_key)
-    AND op.command IN ['install', 'upgrade', 'template'] AND op.stderr IS NOT NULL
+    // Argo CD renders with `helm template` before each sync: its rendering errors count; a person's own
+    // `helm template` at a terminal changes nothing in the cluster and does not
+    AND (op.command IN ['install', 'upgrade'] OR (op.command = 'template' AND op.witness = 'argocd'))
+    AND op.stderr IS NOT NULL
     // helm stored no revision for it (kg_builder links revisions written up to 5s before a run began)
     AND NOT EXISTS { MATCH (op)-[:PRODUCED]->(r:Revision) WHERE r.last_deployed >= op.started_at }
     // nothing later on the same release went well
