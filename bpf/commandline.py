@@ -16,16 +16,16 @@ import re
 from typing import Any
 
 from kgrca.config import parse_duration
+from kgrca.redaction import REDACTED, redact_assignments, redact_json, redact_json_assignment, redact_text
 
-REDACTED = "<redacted>"
-_SECRET_KEY = re.compile(r"pass|secret|token|credential|private|apikey|api_key|auth", re.IGNORECASE)
+__all__ = ["REDACTED", "parse_command", "parse_helm", "parse_kubectl", "redact_argv"]
 
 HELM_ALIASES = {"un": "uninstall", "del": "uninstall", "delete": "uninstall", "hist": "history",
                 "ls": "list", "dep": "dependency", "dependencies": "dependency", "fetch": "pull",
                 "inspect": "show", "uninstall": "uninstall"}
 
 # helm's flags that take a value (long names; short forms map to them). Anything else is boolean.
-HELM_SHORT = {"n": "namespace", "f": "values", "o": "output", "l": "labels", "g": "generate-name",
+HELM_SHORT = {"n": "namespace", "f": "values", "o": "output", "l": "labels", "g": "generate-name", "p": "password",
               "i": "install", "a": "all", "A": "all-namespaces", "r": "reverse", "m": "max",
               "s": "show-only", "q": "short", "d": "date"}
 HELM_VALUE_FLAGS = frozenset({
@@ -60,12 +60,17 @@ KUBECTL_VALUE_FLAGS = frozenset({
     "grace-period", "field-manager", "type", "patch", "replicas", "to-revision", "container", "for",
     "template", "sort-by", "chunk-size", "prune-allowlist", "since", "since-time", "tail", "overrides",
     "revision", "current-replicas", "resource-version", "subresource", "image", "port", "raw",
-    "label-columns", "show-managed-fields", "l", "limit-bytes", "pod-running-timeout",
+    "label-columns", "show-managed-fields", "l", "limit-bytes", "pod-running-timeout", "from-literal",
+    "docker-password", "docker-username", "docker-server", "from-file", "from-env-file",
 })
 KUBECTL_SUBCOMMANDS = {"rollout", "set", "config", "auth", "certificate", "create", "top", "apply",
                        "plugin", "alpha", "cluster-info"}
-KUBECTL_SECRET_FLAGS = frozenset({"token", "password", "client-key"})
+KUBECTL_SECRET_FLAGS = frozenset({"token", "password", "client-key", "docker-password"})
 HELM_SECRET_FLAGS = frozenset({"password", "kube-token"})
+# Flags whose value is KEY=VALUE pairs (helm's --set family, kubectl's --from-literal) or JSON.
+_ASSIGNMENT_FLAGS = frozenset({"set", "set-string", "set-literal", "from-literal"})
+_JSON_ASSIGNMENT_FLAGS = frozenset({"set-json"})
+_JSON_FLAGS = frozenset({"patch", "overrides"})
 
 
 def _split_flags(args: list[str], short: dict[str, str], value_flags: frozenset[str]
@@ -79,7 +84,7 @@ def _split_flags(args: list[str], short: dict[str, str], value_flags: frozenset[
         arg = args[index]
         index += 1
         if dashdash or arg == "-" or not arg.startswith("-"):
-            positional.append(arg)
+            positional.append(redact_text(arg))  # a chart or repository URL may carry credentials
             continue
         if arg == "--":
             dashdash = True
@@ -113,23 +118,22 @@ def _split_flags(args: list[str], short: dict[str, str], value_flags: frozenset[
     return positional, flags, dashdash
 
 
-def _redact_assignment(text: str) -> str:
-    """``a.b=v,c=w`` with the values of secret-looking keys replaced."""
-    parts = []
-    for part in text.split(","):
-        key, eq, _ = part.partition("=")
-        parts.append(f"{key}={REDACTED}" if eq and _SECRET_KEY.search(key) else part)
-    return ",".join(parts)
-
-
 def _redact_value(flag: str, value: str | bool, secret_flags: frozenset[str]) -> str | bool:
+    """A flag's value with its secrets replaced, by the flag's kind (kgrca/redaction.py has the rules)."""
     if isinstance(value, bool):
         return value
     if flag in secret_flags:
         return REDACTED
-    if flag.startswith("set"):
-        return _redact_assignment(value)
-    return value
+    if flag == "from-literal":  # kubectl create secret ... --from-literal=key=value: every value is the secret's
+        key, eq, _ = value.partition("=")
+        return f"{key}={REDACTED}" if eq else value
+    if flag in _ASSIGNMENT_FLAGS:
+        return redact_assignments(value)
+    if flag in _JSON_ASSIGNMENT_FLAGS:
+        return redact_json_assignment(value)
+    if flag in _JSON_FLAGS:
+        return redact_json(value)
+    return redact_text(value)
 
 
 def redact_argv(tool: str, argv: list[str]) -> list[str]:
@@ -152,8 +156,16 @@ def redact_argv(tool: str, argv: list[str]) -> list[str]:
                 continue
             if name in values:
                 pending = name
+        elif arg.startswith("-") and len(arg) > 2 and not arg.startswith("--") \
+                and short.get(arg[1], arg[1]) in values:
+            # -pSECRET, -p=SECRET: the value is glued to the letter
+            name = short.get(arg[1], arg[1])
+            out.append(f"-{arg[1]}{_redact_value(name, arg[2:], secrets)}")
+            continue
         elif arg.startswith("-") and len(arg) == 2 and short.get(arg[1], arg[1]) in values:
             pending = short.get(arg[1], arg[1])
+        else:
+            arg = redact_text(arg)  # a positional: a repository URL with credentials, a header
         out.append(arg)
     return out
 

@@ -27,6 +27,7 @@ import yaml
 
 from kgrca import yamlio
 from kgrca.contracts import PermanentError
+from kgrca.redaction import redact_text
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 # Helm keeps a release in one Secret (at most 1 MiB, gzipped); its JSON is seldom over a few MiB. The cap keeps
@@ -203,7 +204,7 @@ def read_release(obj: dict[str, Any]) -> HelmRelease:
     return HelmRelease(
         name=name, namespace=namespace, version=int(version),
         status=info.get("status") or labels.get("status") or "unknown",
-        description=info.get("description") or "",
+        description=redact_text(info.get("description") or ""),  # helm quotes URLs and rejected values as given
         chart=chart_meta.get("name"), chart_version=chart_meta.get("version"),
         app_version=chart_meta.get("appVersion"),
         first_deployed=_time(info.get("first_deployed")), last_deployed=_time(info.get("last_deployed")),

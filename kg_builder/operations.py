@@ -46,6 +46,7 @@ from kg_builder.keys import release_key
 from kg_builder.statements import LINKS, NODES, Emitted, Statement
 from kg_builder.times import with_times
 from kgrca.contracts import Observation, PermanentError
+from kgrca.redaction import redact_text
 
 LABELS = {"helm_process": "HelmOperation", "kubectl_process": "KubectlOperation"}
 ACTIONS = ("EXITED", "RUNNING")
@@ -176,6 +177,8 @@ def _said_by(record: dict[str, Any]) -> str | None:
 
 def _rows(label: str, observation: Observation, record: dict[str, Any], operation_id: str) -> Iterator[Emitted]:
     props = {name: record.get(name) for name in _PLAIN_FIELDS}
+    if isinstance(props.get("stderr"), str):  # helm prints repository URLs with their credentials as given
+        props["stderr"] = redact_text(props["stderr"])
     props["witness"] = record.get("witness") or "ebpf"
     props["said_by"] = _said_by(record)
     props["files_failed"] = [f"{item.get('path')}: {item.get('error')}" for item in record.get("files_failed") or []
@@ -207,7 +210,7 @@ def _rows(label: str, observation: Observation, record: dict[str, Any], operatio
     if produces:
         yield PRODUCED, {"operation_id": operation_id, "release_key": props["release_key"]}
         yield RELEASE_FAILED_OPERATION, {"release_key": props["release_key"]}
-    stderr = record.get("stderr")
+    stderr = props.get("stderr")
     if (props["mutates_release"] or witnessed) and tool == "helm" and record.get("status") == "failed" \
             and isinstance(stderr, str) and helm_errors.is_error_text(stderr) and releases:
         # helm's own words on a run that failed, often before it stored any revision (a template error, a
