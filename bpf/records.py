@@ -9,7 +9,7 @@ before it ends). A record (``schema`` 1) holds:
   ``parent_operation_id`` (a helm run by a followed helm or kubectl), ``host``;
 * what ran: ``binary``, ``comm``, ``argv`` (secrets redacted), ``argv_truncated``, ``argv_source``
   (``kernel``, or ``proc`` when the kernel's copy was incomplete), ``cwd``, and the
-  parsed command line (bpf/commandline.py): ``command``, ``subcommand``, ``release``, ``releases``,
+  parsed command line (kgrca/commandline.py): ``command``, ``subcommand``, ``release``, ``releases``,
   ``chart``, ``revision``, ``namespace``, ``namespace_explicit``, ``kube_context``, ``timeout``,
   ``timeout_seconds``, ``wait``, ``wait_for_jobs``, ``atomic``, ``install``, ``dry_run``,
   ``values_files``, ``set_values``, ``set_files``, ``manifest_files``, ``resources``, ``flags``;
@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bpf.commandline import parse_command, redact_argv
+from kgrca.commandline import parse_command, redact_argv
 
 SCHEMA = 1
 MAX_FILES = 256            # per list; a chart with thousands of templates keeps the first ones

@@ -6,7 +6,10 @@ Accepted, by content rather than by name:
 * ``kubectl get ... -o yaml``, one or several ``---`` documents;
 * JSON lines, each a watch event ``{"type": "ADDED|MODIFIED|DELETED", "object": {...}}`` (an optional
   ``observed_at`` is honoured), an observation as ``kgrca trace --sink stdout`` prints it, or an object;
-* a folder: every ``*.json``, ``*.jsonl``, ``*.ndjson``, ``*.yaml``, ``*.yml`` below it, sorted.
+* a captured CI log or terminal output (GitHub Actions, GitLab, plain text; ingest/ci_logs.py): a text that is
+  neither JSON nor YAML objects and holds a helm command or one of helm's ``Error:`` lines (a GitHub Actions or
+  GitLab log is known by its framing at once); each helm run in it becomes a witnessed helm run;
+* a folder: every ``*.json``, ``*.jsonl``, ``*.ndjson``, ``*.yaml``, ``*.yml``, ``*.log`` below it, sorted.
 
 Bad input is reported as ``file:line: what was expected`` and the rest of the file still loads.
 """
@@ -15,17 +18,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ingest import ci_logs
 from kg_builder.times import parse_time
 from kgrca import yamlio
 from kgrca.contracts import K8S_ACTIONS, Observation, PermanentError, utc_now
 
-SUFFIXES = {".json", ".jsonl", ".ndjson", ".yaml", ".yml"}
+SUFFIXES = {".json", ".jsonl", ".ndjson", ".yaml", ".yml", ".log"}
 HEAD_BYTES = 65536  # how much of a file decides JSON lines or one document
 LINES_LOOKED_AT = 8
 TOO_DEEP = "JSON nested deeper than it can be read (no Kubernetes object is); refused"
@@ -44,8 +49,11 @@ class InputProblem:
 class FileSource:
     """Reads paths lazily; ``problems`` fills as it goes and says what was skipped and why."""
 
-    def __init__(self, paths: list[str | Path]):
+    def __init__(self, paths: list[str | Path], release: tuple[str, str] | None = None):
+        """``release`` (namespace, name) is the release the helm runs of CI logs among the paths deployed
+        (``kgrca ingest --release``); JSON and YAML input ignore it."""
         self.paths = [Path(p) for p in paths]
+        self.release = release
         self.problems: list[InputProblem] = []
         self.files_read = 0
 
@@ -54,7 +62,7 @@ class FileSource:
             if path.is_dir():
                 found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
                 if not found:
-                    self.problems.append(InputProblem(str(path), "folder holds no .json, .jsonl or .yaml files"))
+                    self.problems.append(InputProblem(str(path), "folder holds no .json, .jsonl, .yaml or .log files"))
                 yield from found
             elif path.is_file():
                 yield path
@@ -69,7 +77,7 @@ class FileSource:
             except OSError as exc:
                 self.problems.append(InputProblem(str(path), f"cannot read: {exc.strerror or exc}"))
             except UnicodeDecodeError:
-                self.problems.append(InputProblem(str(path), "not a text file (expected JSON or YAML)"))
+                self.problems.append(InputProblem(str(path), "not a text file (expected JSON, YAML or a CI log)"))
 
     def _read(self, path: Path) -> Iterator[Observation]:
         with path.open("rb") as handle:
@@ -77,6 +85,8 @@ class FileSource:
         first = head.lstrip()[:1]
         if not first:
             self.problems.append(InputProblem(str(path), "empty file"))
+        elif first not in "{[" and ci_logs.is_framed_log(head):
+            yield from self._read_log(path)
         elif first in "{[" and self._looks_like_lines(path, head):
             yield from self._read_lines(path)
         elif first in "{[":
@@ -143,12 +153,26 @@ class FileSource:
             self.problems.append(InputProblem(str(path), "YAML nested deeper than it can be read; refused"))
             return
         except yaml.YAMLError as exc:
+            if _text_log(text):
+                yield from self._read_log(path, text)
+                return
             mark = getattr(exc, "problem_mark", None)
             where = f"{path}:{mark.line + 1}" if mark else str(path)
             self.problems.append(InputProblem(where, f"not valid JSON or YAML ({getattr(exc, 'problem', exc)})"))
             return
+        if not all(_is_record(d) for d in documents if d is not None) and _text_log(text):
+            yield from self._read_log(path, text)
+            return
         for index, document in enumerate(d for d in documents if d is not None):
             yield from self._from_record(document, f"{path}#doc{index + 1}")
+
+    def _read_log(self, path: Path, text: str | None = None) -> Iterator[Observation]:
+        text = self._text(path) if text is None else text
+        if text is None:
+            return
+        observations, problems = ci_logs.read(path, text, self.release)
+        self.problems.extend(InputProblem(origin, reason) for origin, reason in problems)
+        yield from observations
 
     def _text(self, path: Path) -> str | None:
         """The whole file as text, or None with the line of the first byte that is not UTF-8 named."""
@@ -167,6 +191,19 @@ class FileSource:
             yield from record_observations(data, origin)
         except PermanentError as exc:
             self.problems.append(InputProblem(origin, str(exc)))
+
+
+def _is_record(document: Any) -> bool:
+    """A YAML document that can be an object, a List, a watch event or an observation (a line of a log such as
+    ``Error: timed out waiting for the condition`` also parses as YAML, as a one-key mapping)."""
+    return isinstance(document, dict) and bool({"kind", "apiVersion", "metadata", "type", "schema"} & set(document))
+
+
+def _text_log(text: str) -> bool:
+    """A captured CI log or terminal output rather than broken YAML: it shows a helm command or helm's Error: line,
+    and no Kubernetes object's apiVersion and kind at the start of a line."""
+    manifest = re.search(r"^apiVersion:", text, re.MULTILINE) and re.search(r"^kind:", text, re.MULTILINE)
+    return not manifest and ci_logs.looks_like_log(text)
 
 
 def _parses_as_object(line: str) -> bool:

@@ -10,15 +10,17 @@ is classified and diagnosed like one from a release Secret.
 * ``status``: terminated with exit code 0 is ``succeeded``, another exit code ``failed``; running is ``running``;
   a waiting container ran nothing yet and gives no record. ``exit_code``, ``started_at``, ``ended_at`` are the
   state's own; ``stderr`` is the termination message, from helm's first ``Error:`` line on when it has one.
-* The command line is parsed by ``bpf.commandline.parse_command`` (release, chart, values files, flags...).
+* The command line is parsed by ``kgrca.commandline.parse_command`` (release, chart, values files, flags...).
   Kubernetes expands ``$(VAR)`` in command and args from the container's ``env`` values before the process starts,
   and a shell expands ``$VAR`` / ``${VAR}``: both are expanded here from the ``env`` values the pod spec shows. A
-  release name that still holds a ``$`` after that is unknown, and the record names none.
+  release name that still holds a ``$`` after that is unknown.
 * Namespace: ``-n`` / ``--namespace`` when given; else the container's ``HELM_NAMESPACE`` env value (helm reads
   it); else, when the pod shows no kubeconfig (no ``--kubeconfig`` / ``--kube-context`` flag, no ``KUBECONFIG``
   env), helm runs with the in-cluster config, whose namespace is the pod's own (client-go's in-cluster loader reads
   ``POD_NAMESPACE`` or the service account's namespace file): the pod's namespace, ``namespace_explicit`` false.
-  With a kubeconfig the namespace is its context's, which the pod does not show: the record then names no release.
+  With a kubeconfig the namespace is its context's, which the pod does not show: the release is unknown, and such
+  a run is not recorded (the pod's ``helm_commands`` still show it); nor is one whose release name is a variable
+  the pod does not show.
 * A script with several helm commands has one exit code and one termination message for all of them: each command
   is recorded with the container's outcome, and ``said_by`` says the outcome is the script's.
 
@@ -31,118 +33,17 @@ failed with nothing to explain it (no pattern could say more than the Job's own 
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterator
 from typing import Any
 
-from bpf.commandline import parse_command
 from kg_builder import operations
 from kg_builder.keys import release_key
 from kg_builder.statements import Emitted
 from kgrca.contracts import Observation
+from kgrca.helm_scripts import helm_error_text, helm_invocations, helm_run
 
-HELM_RUNS = frozenset({"upgrade", "install", "rollback", "uninstall"})
-SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "busybox"})
-# words that may stand before a command in a shell script without being the command
-_PREFIX_WORDS = frozenset({"exec", "time", "command", "sudo", "env", "nohup", "then", "do", "else", "if", "while",
-                           "until", "!", "{", "(", "elif"})
-_OPERATORS = frozenset({";", "&&", "||", "|", "&", "(", ")", ";;", "|&"})
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _KUBE_VAR = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 _SHELL_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
-# helm plugins that wrap a helm command and run it (helm secrets upgrade ...)
-_WRAPPING_PLUGINS = frozenset({"secrets"})
-
-
-# --- command lines ---------------------------------------------------------------------------------
-
-
-def helm_invocations(argv: list[str]) -> list[list[str]]:
-    """Every helm command a container's argv runs, each as helm's own argv: ``helm ...`` directly, or inside
-    the script of ``sh -c`` / ``bash -lc`` (the script split on ``&&``, ``;``, ``||``, ``|`` and newlines)."""
-    if not argv:
-        return []
-    binary = argv[0].rsplit("/", 1)[-1]
-    if binary == "helm":
-        return [["helm", *argv[1:]]]
-    if binary in SHELLS:
-        script = _shell_script(argv[1:] if binary != "busybox" else argv[2:])
-        return script_helm_commands(script) if script is not None else []
-    return []
-
-
-def _shell_script(args: list[str]) -> str | None:
-    """The script of ``sh -c SCRIPT`` (``-c`` may be joined with other letters: ``-lc``, ``-ec``, ``-xec``)."""
-    for index, arg in enumerate(args):
-        if arg.startswith("-") and not arg.startswith("--") and "c" in arg[1:]:
-            return args[index + 1] if index + 1 < len(args) else None
-        if not arg.startswith("-"):
-            return None  # sh script.sh: the script is a file the pod does not show
-    return None
-
-
-def script_helm_commands(script: str) -> list[list[str]]:
-    """The helm commands of a shell script, each as argv (a line that cannot be split is taken word by word)."""
-    found: list[list[str]] = []
-    for line in script.replace("\\\r\n", " ").replace("\\\n", " ").splitlines():
-        for words in _simple_commands(line):
-            helm = _helm_argv(words)
-            if helm:
-                found.append(helm)
-    return found
-
-
-def _simple_commands(line: str) -> Iterator[list[str]]:
-    """The simple commands of one script line: its words between shell operators."""
-    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
-    lexer.whitespace_split = True
-    try:
-        tokens = list(lexer)
-    except ValueError:  # an unclosed quote: keep the words as they are
-        tokens = line.split()
-    words: list[str] = []
-    for token in tokens:
-        if token in _OPERATORS or (token and set(token) <= set(";&|()")):
-            if words:
-                yield words
-            words = []
-        else:
-            words.append(token)
-    if words:
-        yield words
-
-
-def _helm_argv(words: list[str]) -> list[str] | None:
-    """helm's argv when this simple command runs helm (after env assignments and words like exec, if, sudo)."""
-    index = 0
-    while index < len(words) and (words[index] in _PREFIX_WORDS or _ASSIGNMENT.match(words[index])):
-        index += 1
-    if index >= len(words) or words[index].rsplit("/", 1)[-1] != "helm":
-        return None
-    return ["helm", *words[index + 1:]]
-
-
-def helm_run(argv: list[str]) -> dict[str, Any] | None:
-    """The parsed command line of a helm run that changes a release (install, upgrade, rollback, uninstall),
-    or None for anything else (helm repo add, helm template, helm diff ...)."""
-    parsed = parse_command("helm", argv)
-    if parsed.get("command") in _WRAPPING_PLUGINS and parsed.get("subcommand") in HELM_RUNS:
-        plugin = parsed["command"]
-        argv = [word for i, word in enumerate(argv) if not (i > 0 and word == plugin and plugin not in argv[1:i])]
-        parsed = parse_command("helm", argv)
-    return parsed if parsed.get("command") in HELM_RUNS else None
-
-
-def helm_error_text(text: str | None) -> str | None:
-    """helm's final words in output: from its first ``Error:`` line to the end (helm prints its error last and
-    may wrap it over several lines); the whole text when no line starts with ``Error:``; None when empty."""
-    if not text or not text.strip():
-        return None
-    lines = text.strip("\n").splitlines()
-    for index, line in enumerate(lines):
-        if line.lstrip().startswith("Error:"):
-            return "\n".join(lines[index:]).strip()
-    return text.strip()
 
 
 # --- pods ------------------------------------------------------------------------------------------
@@ -181,7 +82,7 @@ def _image_runs_helm(container: dict[str, Any]) -> bool:
     image = str(container.get("image") or "")
     name = image.rsplit("/", 1)[-1].split(":", 1)[0].split("@", 1)[0]
     args = container.get("args") or []
-    return name == "helm" and bool(args) and str(args[0]) in HELM_RUNS | {"upgrade"}
+    return name == "helm" and bool(args)
 
 
 def _with_namespace(parsed: dict[str, Any], env: dict[str, str], pod_namespace: str) -> dict[str, Any]:
@@ -223,13 +124,7 @@ def _pod_runs(obj: dict[str, Any]) -> list[tuple[dict[str, Any], bool, list[dict
 def pod_props(obj: dict[str, Any]) -> dict[str, Any]:
     """``runs_helm`` on a Pod whose containers run helm (absent otherwise)."""
     runs = [run for _, _, runs in _pod_runs(obj) for run in runs]
-    return {"runs_helm": True, "helm_commands": [" ".join(run_argv(run)) for run in runs]} if runs else {}
-
-
-def run_argv(run: dict[str, Any]) -> list[str]:
-    flags = run.get("flags") or {}
-    del flags  # the argv is kept by the caller; see pod_rows
-    return run.get("argv") or []
+    return {"runs_helm": True, "helm_commands": [" ".join(run["argv"]) for run in runs]} if runs else {}
 
 
 def pod_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emitted]:
@@ -246,7 +141,8 @@ def pod_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emitted]
             continue
         for attempt in _attempts(container_status):
             for index, run in enumerate(runs):
-                record = _record(obj, container, attempt, run, index, len(runs))
+                # a run of no known release would be a diagnosis of nothing
+                record = _record(obj, container, attempt, run, index, len(runs)) if run.get("release") else None
                 if record is not None:
                     yield from operations.witness_rows(record, observation.observed_at, observation.origin)
 
@@ -316,7 +212,7 @@ def job_props(obj: dict[str, Any]) -> dict[str, Any]:
             for run in container_helm_runs(container, namespace)]
     if not runs:
         return {}
-    return {"runs_helm": True, "helm_commands": [" ".join(run.get("argv") or []) for run in runs],
+    return {"runs_helm": True, "helm_commands": [" ".join(run["argv"]) for run in runs],
             "helm_release_keys": sorted({release_key(run["namespace"], run["release"]) for run in runs
                                          if run.get("release") and run.get("namespace")})}
 

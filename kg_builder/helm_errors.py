@@ -132,6 +132,8 @@ def classify(text: str, release: str | None = None, namespace: str | None = None
                 for key, value in hit.groupdict().items():
                     if value and key not in facts:
                         facts[key] = _cut(value)
+        if "api_version" not in facts and facts.get("version"):  # Argo CD names the group and version apart
+            facts["api_version"] = f"{facts['group']}/{facts['version']}" if facts.get("group") else facts["version"]
         if family.when:
             api = _removed_api(facts, removed)
             if (family.when == "removed_api") != (api is not None):
@@ -196,8 +198,12 @@ def _cut(value: str, limit: int = 300) -> str:
     return value if len(value) <= limit else value[:limit].rstrip() + " [...]"
 
 
+# helm's hint after a YAML error; Argo CD joins helm's lines, so it would run into the facts before it
+_DEBUG_HINT = re.compile(r"\s*Use --debug flag to render out invalid YAML\.?")
+
+
 def _flat(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(_DEBUG_HINT.sub(" ", text).split())
 
 
 # --- graph rows ------------------------------------------------------------------------------------
@@ -234,7 +240,8 @@ def props(found: Classification, release_key: str, seen_in: str, at: Any) -> dic
         "kind": kind, "name": facts.get("name"), "object_namespace": object_namespace if kind else None,
         "field": facts.get("field"), "file": facts.get("file"),
         "line": int(facts["line"]) if facts.get("line", "").isdigit() else None,
-        "api_version": facts.get("api_version"), "owner": facts.get("owner"), "manager": facts.get("manager"),
+        "api_version": facts.get("api_version"), "group": facts.get("group"), "owner": facts.get("owner"),
+        "manager": facts.get("manager"),
         "webhook": facts.get("webhook"), "service": facts.get("service"), "reason": facts.get("reason"),
         "objects": list(found.objects),
     }

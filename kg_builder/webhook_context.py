@@ -13,6 +13,11 @@ The receivers in ``webhooks/`` normalize each provider's delivery into the paylo
   ``REVISION_FROM_SYNC`` when the revision arrives (same row as the Revision's own links).
 * ``(:JiraIssue {key, ...})`` and ``(:GitHubIssue)`` ``-[:CONCERNS]->`` the releases and objects their text
   names. Matching happens here, in Cypher, against what the graph holds: sources never read the graph.
+* GitHub Actions: ``(:CIJob {key: "owner/repo#<job id>"})`` and ``(:CIRun {key: "owner/repo#<run id>"})``
+  ``-[:AT_COMMIT]->(:Commit)``, ``(:CIJob)-[:PART_OF]->(:CIRun)``, and ``-[:CONCERNS]->`` the releases their job,
+  workflow and step names name (as issues do); ``(:GitHubDeployment)-[:CONCERNS]->`` likewise from its environment,
+  task and descriptions. A job or run never moves back: a late ``in_progress`` does not overwrite ``completed``
+  of the same attempt (``status_rank``: run attempt, then queued < waiting < in_progress < completed).
 
 Freshness: issues and pull requests carry their ``updated`` time; an older delivery replayed after a
 newer one does not move their properties backwards. A final sync phase is never overwritten by Running.
@@ -90,6 +95,40 @@ MATCH (dep:GitHubDeployment {key: row.key})
 MERGE (c:Commit {sha: row.sha})
 ON CREATE SET c.placeholder = true, c.repo = row.repo
 MERGE (dep)-[:DEPLOYS]->(c)
+""")
+
+# A status a CI job or run passes through, in order; a delivery of an earlier one never overwrites a later one.
+CI_STATUS_ORDER = ("requested", "queued", "pending", "waiting", "in_progress", "completed")
+
+
+@functools.cache
+def ci_node(label: str) -> Statement:
+    """A GitHub Actions job or run (``CIJob``, ``CIRun``), kept at its furthest status."""
+    return Statement(f"webhook_ci:{label}", NODES, f"""
+UNWIND $rows AS row
+MERGE (n:{label} {{key: row.key}})
+WITH n, row WHERE n.status_rank IS NULL OR n.status_rank <= row.status_rank
+SET n += row.props, n.status_rank = row.status_rank, n.placeholder = null
+""")
+
+
+@functools.cache
+def at_commit(label: str) -> Statement:
+    return Statement(f"webhook_at_commit:{label}", HISTORY, f"""
+UNWIND $rows AS row
+MATCH (n:{label} {{key: row.key}})
+MERGE (c:Commit {{sha: row.sha}})
+ON CREATE SET c.placeholder = true, c.repo = row.repo
+MERGE (n)-[:AT_COMMIT]->(c)
+""")
+
+
+CI_JOB_PART_OF = Statement("webhook_ci_job_part_of", HISTORY, """
+UNWIND $rows AS row
+MATCH (j:CIJob {key: row.key})
+MERGE (r:CIRun {key: row.run_key})
+ON CREATE SET r.placeholder = true, r.repo = row.repo
+MERGE (j)-[:PART_OF]->(r)
 """)
 
 JIRA_ISSUE = Statement("webhook_jira_issue", NODES, """
@@ -228,6 +267,46 @@ def _github(payload: dict[str, Any]) -> Iterator[Emitted]:
             "created_at": parse_time(deployment.get("created_at"))}}
         if _sha(deployment.get("sha")):
             yield DEPLOYS, {"key": key, "sha": _sha(deployment["sha"]), "repo": deployment.get("repo")}
+        yield concerns("GitHubDeployment"), {"key": key, **mentions("\n".join(
+            str(deployment.get(field)) for field in ("environment", "task", "description", "state_description")
+            if deployment.get(field)))}
+    yield from _github_ci(payload)
+
+
+def _github_ci(payload: dict[str, Any]) -> Iterator[Emitted]:
+    """GitHub Actions jobs and runs: the node, its commit, its run, and the releases its names name."""
+    for label, field in (("CIJob", "ci_jobs"), ("CIRun", "ci_runs")):
+        for item in _items(payload, field):
+            key = _required(item, "key", "GitHub Actions job or run")
+            yield ci_node(label), {"key": key, "status_rank": _status_rank(item), "props": _ci_props(item)}
+            if _sha(item.get("head_sha")):
+                yield at_commit(label), {"key": key, "sha": _sha(item["head_sha"]), "repo": item.get("repo")}
+            if label == "CIJob" and item.get("run_id") is not None:
+                yield CI_JOB_PART_OF, {"key": key, "run_key": f"{item.get('repo')}#{item['run_id']}",
+                                       "repo": item.get("repo")}
+            text = "\n".join(str(part) for part in (item.get("name"), item.get("title"), item.get("workflow_name"),
+                                                    *(item.get("steps") or [])) if part)
+            yield concerns(label), {"key": key, **mentions(text)}
+
+
+def _status_rank(item: dict[str, Any]) -> int:
+    status = item.get("status")
+    order = CI_STATUS_ORDER.index(status) if status in CI_STATUS_ORDER else 0
+    attempt = item.get("run_attempt") if isinstance(item.get("run_attempt"), int) else 1
+    return attempt * 10 + order
+
+
+def _ci_props(item: dict[str, Any]) -> dict[str, Any]:
+    props = {name: item.get(name) for name in (
+        "id", "run_id", "name", "title", "workflow_name", "workflow_path", "status", "conclusion", "head_branch",
+        "url", "run_attempt", "run_number", "event", "runner_name", "repo")}
+    props["head_sha"] = _sha(item.get("head_sha"))
+    props["steps"] = [str(step) for step in item.get("steps") or []]
+    props["labels"] = [str(label) for label in item.get("labels") or []]
+    props["started_at"] = parse_time(item.get("started_at"))
+    props["completed_at"] = parse_time(item.get("completed_at"))
+    props["failed"] = item.get("conclusion") in ("failure", "timed_out", "startup_failure")
+    return props
 
 
 def _argocd(payload: dict[str, Any], observed_at: str) -> Iterator[Emitted]:

@@ -25,7 +25,7 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Collect", (
         ("watch", "list+watch the Kubernetes API into the graph (or Kafka)"),
         ("trace", "trace helm and kubectl with eBPF into the graph (or Kafka, or stdout)"),
-        ("ingest", "load kubectl JSON dumps, watch-event lines or trace lines from files"),
+        ("ingest", "load kubectl JSON dumps, watch-event lines, trace lines or CI logs from files"),
         ("record", "record what a watcher sees into watch-event JSON lines"),
         ("build", "consume Kafka topics and write the graph"),
         ("prune", "remove history older than a horizon"),

@@ -1,6 +1,6 @@
 """Secrets out of text before it is stored: one set of rules for command lines, helm's words and logs.
 
-Used by bpf/commandline.py (argv and flags of helm and kubectl), by kg_builder for helm's messages (a
+Used by kgrca/commandline.py (argv and flags of helm and kubectl), by kg_builder for helm's messages (a
 Revision's description, a process's stderr, a witness's relayed words) and by the CI sources. What is
 replaced becomes ``<redacted>``; everything else is kept as it was, so a diagnosis can still quote it.
 

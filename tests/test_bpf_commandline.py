@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bpf.commandline import REDACTED, parse_helm, parse_kubectl, redact_argv
+from kgrca.commandline import REDACTED, parse_helm, parse_kubectl, redact_argv
 
 
 def helm(line: str) -> dict:

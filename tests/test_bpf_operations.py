@@ -21,7 +21,7 @@ def record(pid: int = 12345, argv: tuple[str, ...] = ("helm", "upgrade", "api", 
                                                      "-f", "/ci/values-prod.yaml", "--wait", "--timeout", "10m"),
            **fields) -> dict:
     """A record as bpf/records.py makes it (the shape the kernel tests check field by field)."""
-    from bpf.commandline import parse_command
+    from kgrca.commandline import parse_command
 
     tool = "kubectl" if argv[0].endswith("kubectl") else "helm"
     base = {

@@ -13,7 +13,7 @@ import shlex
 
 import pytest
 
-from bpf.commandline import REDACTED, parse_command, redact_argv
+from kgrca.commandline import REDACTED, parse_command, redact_argv
 from kgrca.redaction import redact_text
 
 S = "hunter2-s3cr3t"  # the secret every row hides somewhere

@@ -12,7 +12,8 @@ from typing import Any
 
 from kgrca.contracts import PermanentError
 
-GITHUB_EVENTS = ("push", "pull_request", "issues", "deployment", "deployment_status", "ping")
+GITHUB_EVENTS = ("push", "pull_request", "issues", "deployment", "deployment_status", "workflow_job", "workflow_run",
+                 "ping")
 JIRA_EVENTS = ("jira:issue_created", "jira:issue_updated")
 MESSAGE_LIMIT = 2000  # commit messages and incident text are cited, not archived
 TEXT_LIMIT = 20000
@@ -47,7 +48,7 @@ def github(event: str, delivery: str, body: Any, received_at: str) -> dict[str, 
         raise PermanentError("GitHub payload field 'repository.full_name' is missing")
     payload: dict[str, Any] = {"delivery_id": delivery, "event": event, "received_at": received_at, "repo": repo,
                                "action": data.get("action"), "commits": [], "pull_requests": [], "issues": [],
-                               "deployments": []}
+                               "deployments": [], "ci_jobs": [], "ci_runs": []}
     if event == "push":
         payload["ref"] = data.get("ref")
         commits = [c for c in data.get("commits") or [] if isinstance(c, dict)]
@@ -61,6 +62,13 @@ def github(event: str, delivery: str, body: Any, received_at: str) -> dict[str, 
     elif event == "issues":
         issue = _dict(data.get("issue"), "GitHub payload field 'issue'")
         payload["issues"] = [_github_issue(issue, repo)]
+    elif event == "workflow_job":
+        payload["ci_jobs"] = [_github_workflow_job(_dict(data.get("workflow_job"),
+                                                         "GitHub payload field 'workflow_job'"), repo)]
+    elif event == "workflow_run":
+        payload["ci_runs"] = [_github_workflow_run(_dict(data.get("workflow_run"),
+                                                         "GitHub payload field 'workflow_run'"),
+                                                   _opt(data.get("workflow")), repo)]
     else:
         deployment = _dict(data.get("deployment"), "GitHub payload field 'deployment'")
         status = _dict(data.get("deployment_status"), "GitHub payload field 'deployment_status'") \
@@ -113,9 +121,45 @@ def _github_deployment(deployment: dict[str, Any], status: dict[str, Any] | None
             "environment": deployment.get("environment"), "ref": deployment.get("ref"), "sha": deployment.get("sha"),
             "url": deployment.get("url"), "description": _cut(deployment.get("description")),
             "creator": _opt(deployment.get("creator")).get("login"), "created_at": deployment.get("created_at"),
-            "state": status.get("state") if status else None,
+            "task": deployment.get("task"), "state": status.get("state") if status else None,
             "state_at": (status.get("updated_at") or status.get("created_at")) if status else None,
             "state_description": _cut(status.get("description")) if status else None}
+
+
+def _id(item: dict[str, Any], what: str) -> int:
+    value = item.get("id")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise PermanentError(f"GitHub payload field '{what}.id' must be a number")
+    return value
+
+
+def _github_workflow_job(job: dict[str, Any], repo: str) -> dict[str, Any]:
+    """A job of a GitHub Actions run (``workflow_job``: queued, waiting, in_progress, completed), with its steps."""
+    job_id = _id(job, "workflow_job")
+    steps = [s for s in job.get("steps") or [] if isinstance(s, dict)]
+    return {"key": f"{repo}#{job_id}", "id": job_id, "run_id": job.get("run_id"), "name": _cut(job.get("name")),
+            "workflow_name": _cut(job.get("workflow_name")), "status": job.get("status"),
+            "conclusion": job.get("conclusion"), "head_sha": job.get("head_sha"),
+            "head_branch": job.get("head_branch"), "url": job.get("html_url"), "started_at": job.get("started_at"),
+            "completed_at": job.get("completed_at"), "run_attempt": job.get("run_attempt"),
+            "steps": [f"{s.get('name')}: {s.get('conclusion') or s.get('status')}" for s in steps],
+            "runner_name": job.get("runner_name"), "labels": [str(x) for x in job.get("labels") or []],
+            "repo": repo}
+
+
+def _github_workflow_run(run: dict[str, Any], workflow: dict[str, Any], repo: str) -> dict[str, Any]:
+    """A GitHub Actions workflow run (``workflow_run``: requested, in_progress, completed). A run carries no
+    completion time: ``updated_at`` of a completed run is when it completed."""
+    run_id = _id(run, "workflow_run")
+    completed = run.get("status") == "completed"
+    return {"key": f"{repo}#{run_id}", "id": run_id, "name": _cut(run.get("name")),
+            "title": _cut(run.get("display_title")), "workflow_name": _cut(workflow.get("name") or run.get("name")),
+            "workflow_path": workflow.get("path") or run.get("path"),
+            "status": run.get("status"), "conclusion": run.get("conclusion"), "head_sha": run.get("head_sha"),
+            "head_branch": run.get("head_branch"), "url": run.get("html_url"), "event": run.get("event"),
+            "started_at": run.get("run_started_at") or run.get("created_at"),
+            "completed_at": run.get("updated_at") if completed else None, "run_attempt": run.get("run_attempt"),
+            "run_number": run.get("run_number"), "repo": repo}
 
 
 # --- Argo CD ---------------------------------------------------------------------------------------
@@ -138,8 +182,11 @@ def argocd(delivery: str, body: Any, received_at: str) -> dict[str, Any]:
     revision = result.get("revision") or (result.get("revisions") or [None])[0] \
         or _opt(_opt(operation.get("operation")).get("sync")).get("revision") or _opt(data.get("sync")).get("revision")
     renders_helm = data.get("source_type") == "Helm" or bool(source.get("chart")) or bool(helm)
-    release_namespace = destination.get("namespace") or "default"
+    # where Argo CD installs a helm source: spec.source.helm.namespace, else the destination's namespace (as
+    # kg_builder/gitops_argocd.py reads a watched Application, so both meet on one Release)
+    release_namespace = helm.get("namespace") or destination.get("namespace")
     release_name = helm.get("releaseName") or name
+    renders_helm = renders_helm and bool(release_namespace)
     app = {"key": f"{app_namespace}/{name}", "name": name, "namespace": app_namespace,
            "project": data.get("project"), "sync_status": _opt(data.get("sync")).get("status"),
            "health": _opt(data.get("health")).get("status"), "repo_url": source.get("repoURL"),

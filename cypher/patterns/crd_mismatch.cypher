@@ -50,22 +50,34 @@ CALL {
          rev.last_deployed AS at, rev.version AS version, null AS op, [] AS items, 'message' AS source
   UNION
   MATCH (op:HelmOperation {status: 'failed'})
-  WHERE ($release_key IS NULL OR op.release_key = $release_key) AND op.stderr CONTAINS 'no matches for kind'
+  WHERE ($release_key IS NULL OR op.release_key = $release_key)
+    AND (op.stderr CONTAINS 'no matches for kind'
+         // other words for it (Argo CD v3: "The Kubernetes API could not find ..."), classified when written
+         OR EXISTS { MATCH (op)-[:FAILED_WITH]->(:HelmError {shape: 'crd_mismatch'}) })
     AND NOT EXISTS {
       MATCH (later:HelmOperation {release_key: op.release_key})
-      WHERE later.started_at > op.started_at AND later.status IN ['succeeded', 'running']
+      // a later run that went well, or the same witness's newer attempt (a retry) speaks instead
+      WHERE (later.started_at > op.started_at AND later.status IN ['succeeded', 'running'])
+         OR (op.witness_name IS NOT NULL AND later.witness_name = op.witness_name AND later.operation_id <> op.operation_id
+                 AND coalesce(later.ended_at, later.started_at) > coalesce(op.ended_at, op.started_at))
     }
+  OPTIONAL MATCH (op)-[:FAILED_WITH]->(e:HelmError {shape: 'crd_mismatch'})
+  WITH op, collect(e)[0] AS e
   RETURN op.release_key AS key, op.release AS name, op.namespace AS namespace, op.stderr AS said,
-         op.ended_at AS at, null AS version, op, [] AS items, 'message' AS source
+         op.ended_at AS at, null AS version, op,
+         CASE WHEN op.stderr CONTAINS 'no matches for kind' OR e.kind IS NULL THEN []
+              ELSE [{kind: e.kind, name: e.name, api_version: e.api_version, grp: e.group}] END AS items,
+         CASE WHEN op.stderr CONTAINS 'no matches for kind' THEN 'message' ELSE 'facts' END AS source
 }
 WITH key, name, namespace, said, at, version, op, source,
-     CASE WHEN source = 'manifest' THEN items
+     CASE WHEN source IN ['manifest', 'facts'] THEN items
           ELSE [seg IN tail(split(coalesce(said, ''), 'no matches for kind "')) |
                 {kind: split(seg, '"')[0], name: null,
                  api_version: split(split(seg, 'in version "')[1], '"')[0]}] END AS items
 UNWIND items AS item
 WITH key, name, namespace, said, at, version, op, source, item,
-     CASE WHEN item.api_version CONTAINS '/' THEN split(item.api_version, '/')[0] ELSE '' END AS grp
+     CASE WHEN item.grp IS NOT NULL THEN item.grp
+          WHEN item.api_version CONTAINS '/' THEN split(item.api_version, '/')[0] ELSE '' END AS grp
 OPTIONAL MATCH (c:CustomResourceDefinition {group: grp})
 WHERE c.crd_kind = item.kind AND c.deleted_at IS NULL
 WITH key, name, namespace, said, at, version, op, source, item, grp, collect(c)[0] AS c
@@ -82,7 +94,8 @@ WITH key, name, namespace, said, at, version, op, source, item, grp, c,
 WHERE problem IS NOT NULL
 WITH key, name, namespace, said, at, version, op, source,
      collect(item {.*, grp: grp, problem: problem, crd: c.name, served: c.served_api_versions,
-                   text: item.kind + ' ' + item.api_version + ': ' + CASE problem
+                   text: item.kind + ' ' + coalesce(item.api_version, grp + ' (no version named)') + ': ' +
+                     CASE problem
                      WHEN 'removed' THEN 'this built-in API version is no longer served by the cluster'
                      WHEN 'no_crd' THEN 'no CustomResourceDefinition of kind ' + item.kind + ' in group ' + grp
                      ELSE 'CRD ' + c.name + ' serves only ' +
@@ -111,7 +124,8 @@ RETURN
   [b IN bad | {kind: b.kind, name: coalesce(b.name, b.kind), at: null, text: b.text}] AS evidence,
   CASE WHEN op IS NULL THEN [{at: at, what: 'revision ' + coalesce(toString(version), '') + ' recorded'}]
        ELSE [{at: op.started_at, what: CASE WHEN op.command = 'sync' THEN 'Argo CD sync' ELSE 'helm ' + coalesce(op.command, '(command not recorded)') END + ' started'},
-             {at: op.ended_at, what: 'helm failed: no matches for kind ' + first.kind}] END AS event_chain,
+             {at: op.ended_at, what: 'failed: ' + first.kind + ' ' +
+                                     coalesce(first.api_version, first.grp) + ' is not served'}] END AS event_chain,
   CASE WHEN source = 'manifest' THEN 0.9 ELSE 0.88 END AS confidence,
   CASE WHEN op IS NULL THEN null ELSE op.operation_id END AS operation_id,
   {inspect: CASE WHEN first.problem = 'removed' THEN 'kubectl api-versions | grep ' + first.grp
@@ -123,7 +137,9 @@ RETURN
                ' first (the operator\'s chart or its crds/ folder), then run helm again'
              ELSE 'use an apiVersion the CRD serves (' + reduce(t = '', v IN coalesce(first.served, []) |
                t + CASE WHEN t = '' THEN '' ELSE ', ' END + v) + ') for ' + first.kind + ' in the chart' END,
-   step: CASE WHEN first.problem = 'removed'
+   step: CASE WHEN first.problem = 'removed' AND op.witness = 'argocd'
+              THEN '# Argo CD stores no helm release to rewrite: fix the chart, then sync again'
+              WHEN first.problem = 'removed'
               THEN 'helm mapkubeapis ' + coalesce(name, '<release>') + ' -n ' + coalesce(namespace, '<namespace>')
               WHEN first.problem = 'no_crd' THEN 'kubectl api-resources --api-group=' + first.grp
               ELSE 'helm upgrade ' + coalesce(name, '<release>') + ' <chart> -n ' + coalesce(namespace, '<namespace>') +

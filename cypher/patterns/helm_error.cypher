@@ -33,9 +33,16 @@ WHERE (rev IS NOT NULL AND (rev.version = rel.failed_version
        AND NOT EXISTS { MATCH (op)-[:PRODUCED]->(:Revision) }
        // a later run of the same release that went well (a traced helm, a Flux reconcile, an Argo CD sync)
        AND NOT EXISTS { MATCH (later:HelmOperation {release_key: op.release_key})
-                        WHERE later.started_at > op.started_at AND later.status = 'succeeded' }
+                        WHERE (later.started_at > op.started_at AND later.status = 'succeeded')
+                           OR (op.witness_name IS NOT NULL AND later.witness_name = op.witness_name
+                               AND later.operation_id <> op.operation_id
+                               AND coalesce(later.ended_at, later.started_at) > coalesce(op.ended_at, op.started_at)) }
        AND NOT EXISTS { MATCH (rel)-[:HAS_REVISION]->(later:Revision)
                         WHERE later.last_deployed > op.ended_at AND later.status IN ['deployed', 'superseded'] })
+// a Flux source that says why the chart could not be fetched (its words are not in the HelmRelease's)
+OPTIONAL MATCH (op)<-[:RAN]-(:HelmRelease)-[:FROM_SOURCE]->(:Resource)<-[:INSTANCE_OF]-(src:Object)
+WHERE src.ready_status = 'False' AND src.deleted_at IS NULL
+WITH e, rel, rev, op, collect(src)[0] AS src
 RETURN
   rel.key AS release_key,
   CASE WHEN e.kind IS NOT NULL AND e.name IS NOT NULL
@@ -54,7 +61,10 @@ RETURN
        ELSE [{kind: coalesce(op.witness_kind, 'HelmOperation'), name: coalesce(op.witness_name, op.operation_id),
               at: op.ended_at,
               text: coalesce(op.said_by + ' -> ', '') + CASE WHEN op.command = 'sync' THEN 'Argo CD sync'
-                    ELSE 'helm ' + coalesce(op.command, '(command not recorded)') END + ' failed: ' + e.text}] END AS evidence,
+                    ELSE 'helm ' + coalesce(op.command, '(command not recorded)') END + ' failed: ' + e.text}] END +
+  CASE WHEN src IS NULL THEN [] ELSE [{kind: src.kind, name: src.namespace + '/' + src.name, at: src.ready_at,
+    text: 'Ready=False (' + coalesce(src.ready_reason, 'no reason given') + '): ' +
+          coalesce(src.ready_message, 'no message given')}] END AS evidence,
   [{at: e.at, what: 'helm failed: ' + e.family}] AS event_chain,
   e.shape AS shape,
   e.confidence AS confidence,

@@ -29,7 +29,9 @@ WHERE (rev IS NOT NULL AND rev.version = rel.failed_version)
        AND NOT EXISTS { MATCH (op)-[:PRODUCED]->(:Revision) }
        // a later run of the same release that went well (a traced helm, a Flux reconcile, an Argo CD sync)
        AND NOT EXISTS { MATCH (later:HelmOperation {release_key: op.release_key})
-                        WHERE later.started_at > op.started_at AND later.status = 'succeeded' }
+                        WHERE (later.started_at > op.started_at AND later.status = 'succeeded')
+                           OR (op.witness_name IS NOT NULL AND later.witness_name = op.witness_name AND later.operation_id <> op.operation_id
+                 AND coalesce(later.ended_at, later.started_at) > coalesce(op.ended_at, op.started_at)) }
        AND NOT EXISTS { MATCH (rel)-[:HAS_REVISION]->(later:Revision)
                         WHERE later.last_deployed > op.ended_at AND later.status IN ['deployed', 'superseded'] })
 RETURN

@@ -41,7 +41,10 @@ CALL {
     AND NOT EXISTS { MATCH (op)-[:PRODUCED]->(r:Revision) WHERE r.last_deployed >= op.started_at }
     AND NOT EXISTS {
       MATCH (later:HelmOperation {release_key: op.release_key})
-      WHERE later.started_at > op.started_at AND later.status IN ['succeeded', 'running']
+      // a later run that went well, or the same witness's newer attempt (a retry) speaks instead
+      WHERE (later.started_at > op.started_at AND later.status IN ['succeeded', 'running'])
+         OR (op.witness_name IS NOT NULL AND later.witness_name = op.witness_name AND later.operation_id <> op.operation_id
+                 AND coalesce(later.ended_at, later.started_at) > coalesce(op.ended_at, op.started_at))
     }
   RETURN op.release_key AS key, op.release AS name, op.namespace AS namespace, op.stderr AS said,
          op.ended_at AS at, null AS version, op

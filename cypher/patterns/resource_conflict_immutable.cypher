@@ -36,17 +36,23 @@ CALL {
     AND NOT EXISTS { MATCH (op)-[:PRODUCED]->(r:Revision) WHERE r.last_deployed >= op.started_at }
     AND NOT EXISTS {
       MATCH (later:HelmOperation {release_key: op.release_key})
-      WHERE later.started_at > op.started_at AND later.status IN ['succeeded', 'running']
+      // a later run that went well, or the same witness's newer attempt (a retry) speaks instead
+      WHERE (later.started_at > op.started_at AND later.status IN ['succeeded', 'running'])
+         OR (op.witness_name IS NOT NULL AND later.witness_name = op.witness_name AND later.operation_id <> op.operation_id
+                 AND coalesce(later.ended_at, later.started_at) > coalesce(op.ended_at, op.started_at))
     }
   RETURN op.release_key AS key, op.release AS name, op.namespace AS namespace, op.stderr AS said,
          op.ended_at AS at, null AS version, op
 }
 WITH key, name, namespace, said, at, version, op, replace(coalesce(said, ''), '\n', ' ') AS flat
-WHERE (flat CONTAINS 'cannot patch "' OR flat CONTAINS 'server-side apply failed for object ')
-  AND (flat CONTAINS 'field is immutable' OR flat CONTAINS 'may not change once set')
+WHERE flat CONTAINS 'field is immutable' OR flat CONTAINS 'may not change once set'
+// Argo CD applies by itself and relays the API server's own words ('Deployment.apps "x" is invalid:
+// spec.selector: ...'), which kg_builder classified into the witnessed run's HelmError facts
+OPTIONAL MATCH (op)-[:FAILED_WITH]->(e:HelmError {family: 'immutable_field'})
+WITH key, name, namespace, said, at, version, op, flat, collect(e)[0] AS e
 // Helm 3 (client-side apply): 'cannot patch "NAME" with kind KIND: ...'; Helm 4 (server-side apply):
 // 'server-side apply failed for object NS/NAME GROUP/VERSION, Kind=KIND: ...'
-WITH key, name, namespace, said, at, version, op,
+WITH key, name, namespace, said, at, version, op, e,
      [seg IN tail(split(flat, 'cannot patch "')) WHERE seg CONTAINS 'field is immutable'
         OR seg CONTAINS 'may not change once set' |
       {name: split(seg, '"')[0],
@@ -58,7 +64,12 @@ WITH key, name, namespace, said, at, version, op,
       {name: last(split(split(seg, ' ')[0], '/')),
        kind: trim(split(split(seg, 'Kind=')[1], ':')[0]),
        field: CASE WHEN seg CONTAINS ' is invalid: ' THEN split(split(seg, ' is invalid: ')[1], ':')[0]
-                   ELSE 'a field' END}] AS rejected
+                   ELSE 'a field' END}] AS parsed
+WITH key, name, namespace, said, at, version, op,
+     CASE WHEN size(parsed) > 0 THEN parsed
+          WHEN e IS NOT NULL AND e.kind IS NOT NULL AND e.name IS NOT NULL
+            THEN [{name: e.name, kind: e.kind, field: coalesce(e.field, 'a field')}]
+          ELSE [] END AS rejected
 WHERE size(rejected) > 0
 UNWIND rejected AS r
 OPTIONAL MATCH (o:Object {ref: r.kind + '/' + namespace + '/' + r.name})

@@ -45,7 +45,10 @@ CALL {
     // nothing later on the same release went well
     AND NOT EXISTS {
       MATCH (later:HelmOperation {release_key: op.release_key})
-      WHERE later.started_at > op.started_at AND later.status IN ['succeeded', 'running']
+      // a later run that went well, or the same witness's newer attempt (a retry) speaks instead
+      WHERE (later.started_at > op.started_at AND later.status IN ['succeeded', 'running'])
+         OR (op.witness_name IS NOT NULL AND later.witness_name = op.witness_name AND later.operation_id <> op.operation_id
+                 AND coalesce(later.ended_at, later.started_at) > coalesce(op.ended_at, op.started_at))
     }
     AND NOT EXISTS {
       MATCH (r:Revision {release_key: op.release_key})

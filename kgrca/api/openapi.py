@@ -112,7 +112,8 @@ DOCUMENT: dict[str, Any] = {
             "responses": {"200": _json({"$ref": _REF + "Health"}, "ready"),
                           "503": _error("Neo4j is not answering")}}},
         "/webhooks/github": _webhook(
-            "GitHub webhook: push, pull_request, issues, deployment, deployment_status (and ping)",
+            "GitHub webhook: push, pull_request, issues, deployment, deployment_status, workflow_job, workflow_run "
+            "(and ping)",
             "Signed with the webhook's secret (X-Hub-Signature-256, HMAC-SHA256 of the body); deduplicated by "
             "X-GitHub-Delivery.", "githubSignature",
             [_header("X-GitHub-Event", "the event name", True), _header("X-GitHub-Delivery", "the delivery id", True),

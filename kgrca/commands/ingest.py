@@ -17,11 +17,13 @@ EXAMPLES = """\
 examples:
   kubectl get pods,jobs,events,secrets -A -o json > dump.json && kgrca ingest dump.json
   kgrca ingest tests/e2e/recordings/hook_image_pull.jsonl
-  kgrca ingest dumps/                      every .json, .jsonl and .yaml file below the folder
+  kgrca ingest dumps/                      every .json, .jsonl, .yaml and .log file below the folder
   kgrca trace --sink stdout > ops.jsonl; kgrca ingest ops.jsonl
+  kgrca ingest --release prod/api deploy-job.log   a CI job's log (GitHub Actions, GitLab or terminal output)
 
 Input: kubectl JSON or YAML (an object or a List), watch-event JSON lines
-{"type": "ADDED|MODIFIED|DELETED", "object": {...}}, or kgrca observation lines. Bad records are
+{"type": "ADDED|MODIFIED|DELETED", "object": {...}}, kgrca observation lines, or a captured CI log or
+terminal output holding a helm command or helm's "Error: ..." lines (docs/ci-sources.md). Bad records are
 reported as FILE:LINE: reason and skipped; the rest loads; the exit code is 1 if anything was skipped.
 """
 
@@ -31,11 +33,22 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders to load")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+    parser.add_argument("--release", metavar="NAMESPACE/NAME", type=_release,
+                        help="the Helm release the helm runs in CI logs deployed, when the log does not show it (a "
+                             "CI runner's kube context, hence helm's default namespace, is not in its log); it wins "
+                             "over the release the log's command names. JSON and YAML input ignore it")
     parser.set_defaults(func=run)
 
 
+def _release(text: str) -> tuple[str, str]:
+    namespace, slash, name = text.partition("/")
+    if not slash or not namespace or not name or "/" in name:
+        raise argparse.ArgumentTypeError(f"expected NAMESPACE/NAME (e.g. prod/api), got {text!r}")
+    return namespace, name
+
+
 def run(args: argparse.Namespace, cfg: Config) -> int:
-    source = FileSource(args.paths)
+    source = FileSource(args.paths, release=args.release)
     driver = connect(cfg)
     started = time.monotonic()
     last_report = [started]

@@ -2,7 +2,7 @@
 
 Kubernetes objects are the API server's JSON (built on tests/factories.py); helm process records are
 what bpf/records.py assembles for one helm process (schema 1, with the command line parsed by
-bpf/commandline.py). Messages are helm's, the API server's and the kubelet's real ones, from
+kgrca/commandline.py). Messages are helm's, the API server's and the kubelet's real ones, from
 ../shared/reference/failure-messages.jsonl.
 """
 
@@ -14,8 +14,8 @@ import gzip
 import json
 from typing import Any
 
-from bpf.commandline import parse_command
 from kg_builder.times import parse_time
+from kgrca.commandline import parse_command
 from tests import factories as f
 from tests.scenarios import suite
 
