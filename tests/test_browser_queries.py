@@ -50,7 +50,8 @@ def graph(neo4j_driver):
 
 def test_every_browser_file_is_tested():
     tested = {"what_broke_release", "release_timeline", "before_pod_crashed", "stuck_releases",
-              "argocd_synced_today", "missing_declared_objects"}
+              "argocd_synced_today", "missing_declared_objects",
+              "gitops_failing"}  # on the GitOps scenarios' graphs: tests/test_gitops_context.py
     assert {p.stem for p in BROWSER.glob("*.cypher")} == tested
     assert (BROWSER / "style.grass").read_text().count("node.") >= 10
 
