@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from kg_builder import ci_pods, gitops_argocd, gitops_flux, helm_errors, helm_release, webhook_context
+from kg_builder import ci_pods, gitops_argocd, gitops_flux, helm_errors, helm_release, validation, webhook_context
 from kg_builder import k8s_statements as st
 from kg_builder.keys import hook_key, release_key, resource_ref, revision_key
 from kg_builder.statements import Emitted, Statement
@@ -18,15 +18,50 @@ from kg_builder.times import parse_time, with_times
 from kgrca.contracts import Observation, PermanentError
 
 _LABEL_SAFE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
+# Labels of nodes kgrca itself owns: no Kubernetes object may take them, whatever its kind is called (a CRD may be
+# called Release or Delivery), or it would pass for one of them (GET /api/v1/releases, delivery counts).
+OWN_LABELS = frozenset({
+    "Release", "Revision", "Hook", "HelmError", "HelmOperation", "KubectlOperation", "Resource", "Condition",
+    "ContainerState", "Event", "Delivery", "Commit", "PullRequest", "GitHubIssue", "GitHubDeployment", "JiraIssue",
+    "ArgoApp", "CIJob", "CIRun",
+})
+# The API groups of the kinds kgrca reads by label; the same kind from another group (a CRD) is a plain Object.
+KIND_GROUPS: dict[str, frozenset[str]] = {
+    **{k: frozenset({""}) for k in ("Pod", "Service", "Node", "ConfigMap", "Secret", "Namespace",
+                                    "PersistentVolumeClaim", "PersistentVolume", "ServiceAccount", "Endpoints")},
+    **{k: frozenset({"apps", "extensions"}) for k in ("Deployment", "ReplicaSet", "DaemonSet")},
+    "StatefulSet": frozenset({"apps"}), "Job": frozenset({"batch"}), "CronJob": frozenset({"batch"}),
+    "CustomResourceDefinition": frozenset({"apiextensions.k8s.io"}),
+    "ValidatingWebhookConfiguration": frozenset({"admissionregistration.k8s.io"}),
+    "MutatingWebhookConfiguration": frozenset({"admissionregistration.k8s.io"}),
+    "Ingress": frozenset({"networking.k8s.io", "extensions"}),
+    "HelmRelease": frozenset({"helm.toolkit.fluxcd.io"}), "Kustomization": frozenset({"kustomize.toolkit.fluxcd.io"}),
+    **{k: frozenset({"source.toolkit.fluxcd.io"}) for k in ("HelmRepository", "OCIRepository", "GitRepository",
+                                                              "HelmChart", "Bucket")},
+    "Application": frozenset({"argoproj.io"}),
+}
+
+
+def kind_label(kind: str, api_version: Any) -> str:
+    """The node label of a Kubernetes object: its kind, or ``Object`` alone when the kind is not a plain word, is
+    one of kgrca's own labels, or is a kind kgrca reads from another API group than its own (an object whose
+    apiVersion is not given is taken at its word, as a dump may leave it out)."""
+    if not _LABEL_SAFE.match(kind) or kind in OWN_LABELS:
+        return "Object"
+    groups = KIND_GROUPS.get(kind)
+    if groups is not None and isinstance(api_version, str) and api_version.rpartition("/")[0] not in groups:
+        return "Object"
+    return kind
 
 
 def rows(observation: Observation) -> Iterable[Emitted]:
     obj = observation.payload
-    kind = obj.get("kind")
-    meta = obj.get("metadata")
+    kind = obj.get("kind") if isinstance(obj, dict) else None
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
     if not kind or not isinstance(meta, dict):
         raise PermanentError("not a Kubernetes object: expected 'kind' and 'metadata'")
-    if kind == "Event":
+    validation.check_object(obj)  # a wrong-typed field rejects this object, named, before any row is made
+    if kind == "Event" and _group(obj) in ("", "events.k8s.io"):
         yield from _event_rows(obj, observation)
         return
     if not meta.get("uid"):
@@ -45,15 +80,17 @@ def _object_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emit
     uid = meta["uid"]
     namespace = meta.get("namespace") or ""
     deleted = observation.action == "DELETED"
+    label = kind_label(kind, obj.get("apiVersion"))
+    modelled = kind if label == kind else None  # a CRD that calls itself Pod is not read as a Pod
     props = _common_props(obj)
-    props.update(_KIND_PROPS.get(kind, _no_props)(obj))
+    props.update(_KIND_PROPS.get(modelled, _no_props)(obj))
     group_kind = (_group(obj), kind)
     for extra_props in _GROUP_KIND_PROPS.get(group_kind, ()):
         props.update(extra_props(obj))
-    if kind in _HEALTH_KINDS:
+    if modelled in _HEALTH_KINDS:
         props["unhealthy"] = _unhealthy_now(kind, props)
     with_times(props, *_TIME_FIELDS)
-    yield st.object_upsert(kind if _LABEL_SAFE.match(kind) else "Object"), {
+    yield st.object_upsert(label), {
         "uid": uid, "ref": props["ref"], "kind": kind, "namespace": namespace, "name": meta.get("name"),
         "rv": _resource_version(meta), "props": props, "deleted": deleted,
         "at": parse_time(observation.observed_at),
@@ -73,7 +110,7 @@ def _object_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emit
         release_ns = annotations.get("meta.helm.sh/release-namespace") or namespace
         yield st.MANAGES, {"uid": uid, "key": release_key(release_ns, release), "namespace": release_ns,
                            "name": release}
-    yield from _KIND_EXTRA.get(kind, _no_rows)(obj, observation)
+    yield from _KIND_EXTRA.get(modelled, _no_rows)(obj, observation)
     for extra_rows in _GROUP_KIND_ROWS.get(group_kind, ()):
         yield from extra_rows(obj, observation)
     for any_rows in _ANY_OBJECT_ROWS:  # links any object may carry (Argo CD's tracking annotation, ...)

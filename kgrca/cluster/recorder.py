@@ -3,8 +3,10 @@
 Each line is ``{"type": "ADDED|MODIFIED|DELETED", "object": {...}, "observed_at": "..."}``, the form
 ``kgrca ingest`` reads back, so a recording replays through the same code path as a live watch. Objects
 that were already there when recording began (the watcher's initial list) are written as ADDED, as a
-watch from the beginning would show them. ``managedFields`` are dropped (the watcher does it); nothing
-else is changed, so Helm's release Secrets stay intact and decode as helm wrote them.
+watch from the beginning would show them. ``managedFields`` are dropped (the watcher does it), and so are
+CustomResourceDefinitions' OpenAPI schemas (``spec.versions[].schema``), which kgrca never reads and which
+would make every recording carry Flux's and Argo CD's CRDs at 100-330 KB each; nothing else is changed,
+so Helm's release Secrets stay intact and decode as helm wrote them.
 
 When namespaces are given, the cluster-wide Namespace list is narrowed to those namespaces, so one
 scenario's recording does not carry every other namespace of the cluster.
@@ -25,7 +27,16 @@ from kgrca.contracts import KgrcaError, Observation
 
 def watch_line(observation: Observation) -> dict[str, Any]:
     action = "ADDED" if observation.action == "SNAPSHOT" else observation.action
-    return {"type": action, "object": observation.payload, "observed_at": observation.observed_at}
+    obj = observation.payload
+    if obj.get("kind") == "CustomResourceDefinition":
+        obj = _without_schemas(obj)
+    return {"type": action, "object": obj, "observed_at": observation.observed_at}
+
+
+def _without_schemas(crd: dict[str, Any]) -> dict[str, Any]:
+    spec = crd.get("spec") or {}
+    versions = [{k: v for k, v in version.items() if k != "schema"} for version in spec.get("versions") or []]
+    return {**crd, "spec": {**spec, "versions": versions}}
 
 
 class Recorder:

@@ -24,8 +24,10 @@ examples:
   kgrca watch --sink kafka                       publish to Kafka; `kgrca build` writes the graph
 
 Watched: Namespaces, Nodes, CRDs, Helm release Secrets (owner=helm only), ConfigMaps, Services, PVCs,
-Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs, Pods and Events. Resumes from the last
-resourceVersion after a dropped connection, re-lists on 410 Gone.
+Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs, Pods and Events; and, while their CRDs exist,
+Flux's HelmReleases, Kustomizations, HelmRepositories, OCIRepositories, GitRepositories and HelmCharts and
+Argo CD's Applications (started and stopped as the CRDs come and go; see docs/gitops-watch.md). Resumes
+from the last resourceVersion after a dropped connection, re-lists on 410 Gone.
 """
 
 
