@@ -101,6 +101,11 @@ def _argv(component: Component, binary: Path, layout: Layout) -> list[str]:
                 "--authorization-mode=RBAC", "--allow-privileged=true",
                 # The only address is loopback, which Endpoints may not hold: no endpoints for `kubernetes`.
                 "--endpoint-reconciler-type=none",
+                # ConfigMaps are watched straight from etcd: a watch from a compacted resourceVersion then answers
+                # 410 Gone at once, as on a cluster that has run for days. With a watch cache whose buffer never
+                # filled (a young cluster), the API server replays the current objects as ADDED instead, and the
+                # watcher's 410 path (tests/test_watch.py) would depend on how much the cluster did before.
+                "--watch-cache-sizes=configmaps#0",
                 "--profiling=false", "--v=1"]
     kubeconfig = layout.component_kubeconfig(component.name.removeprefix("kube-"))
     if component.name == "kube-controller-manager":
