@@ -184,6 +184,17 @@ KEYS: tuple[Key, ...] = (
     Key("argocd_webhook_token", None, _optional_str, "bearer token of Argo CD notifications"),
     Key("jira_webhook_secret", None, _optional_str, "shared secret of Jira webhooks"),
     Key("webhook_max_bytes", 1048576, _positive_int, "largest webhook body accepted"),
+    Key("serve_neo4j_acquire_timeout", 3.0, parse_duration,
+        "`kgrca serve`: longest wait for a Neo4j connection (connect, handshake, liveness check); 0.5s to 30s"),
+    Key("serve_neo4j_transaction_timeout", 10.0, parse_duration,
+        "`kgrca serve`: longest a REST read or /readyz waits on Neo4j, also its reads' server-side "
+        "transaction timeout; 1s to 300s"),
+    Key("webhook_store_timeout", 4.0, parse_duration,
+        "longest a webhook delivery waits to be stored before it is spooled, or answered 503; 0.5s to 8s "
+        "(GitHub gives up at 10s)"),
+    Key("webhook_spool_dir", None, _optional_str,
+        "durable journal of deliveries Neo4j (or Kafka) did not take in time, written when it answers again; "
+        "unset: such a delivery is answered 503"),
     Key("report_schedule", None, _optional_str, "cron expression of scheduled reports in `kgrca serve`"),
     Key("report_dir", "reports", _str, "where scheduled reports are written"),
     Key("report_webhook_url", None, _optional_str, "Slack-compatible URL scheduled reports are posted to"),

@@ -2,12 +2,15 @@
 
 Each request is checked in this order, and nothing is stored unless every check passes:
 
-1. size: a body over ``webhook_max_bytes`` is answered 413 (Flask's ``MAX_CONTENT_LENGTH``, set by
-   ``kgrca.api.app.create_app``);
+1. size: a body over ``webhook_max_bytes`` is answered 413, with a Content-Length (Flask's
+   ``MAX_CONTENT_LENGTH``, set by ``kgrca.api.app.create_app``) or chunked (``webhooks/body.py``);
 2. authenticity (``webhooks/auth.py``): 401;
-3. JSON and event (``webhooks/normalize.py``): 400 naming what is wrong;
-4. the sink takes the observation: 202. A sink that is unavailable (Neo4j down, Kafka unreachable) is
-   answered 503 with ``Retry-After``; the sender's retry is safe, because a delivery is stored once.
+3. JSON, nesting, event and the shape of every field read (``webhooks/body.py``, ``webhooks/shapes.py``,
+   ``webhooks/normalize.py``): 400 naming what is wrong;
+4. the sink takes the observation within ``webhook_store_timeout``: 202. When it does not (Neo4j down or
+   not answering, Kafka unreachable), the delivery is kept in the spool (``webhooks/spool.py``) and
+   answered 202 ``spooled`` when ``webhook_spool_dir`` is set, else answered 503 with ``Retry-After``; the
+   sender's retry is safe, because a delivery is stored once.
 
 A delivery's id: GitHub's ``X-GitHub-Delivery``; Jira Cloud's ``X-Atlassian-Webhook-Identifier``;
 otherwise (Argo CD, Jira Data Center) the SHA-256 of the body, so a resent body is the same delivery.
@@ -16,16 +19,17 @@ otherwise (Argo CD, Jira Data Center) the SHA-256 of the body, so a resent body 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from kg_builder.writer import map_observations
 from kgrca.config import Config
-from kgrca.contracts import GraphWriter, Observation, PermanentError, TemporaryError, utc_now
-from webhooks import auth, normalize
+from kgrca.contracts import Observation, PermanentError, TemporaryError, WriteStats, utc_now
+from webhooks import auth, body, normalize, shapes
+from webhooks.spool import Spool
 
 log = logging.getLogger(__name__)
 
@@ -35,21 +39,22 @@ def error(status: int, message: str, **headers: str) -> tuple[Response, int, dic
     return jsonify(error=message, status=status), status, headers
 
 
-def _parse(body: bytes, what: str) -> Any:
-    if not body.strip():
-        raise PermanentError(f"empty body: expected the {what} JSON payload")
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PermanentError(f"body is not valid JSON ({exc}): send the {what} payload as application/json") from None
+def _parse(data: bytes, what: str, shape: dict[str, Any]) -> Any:
+    """The JSON value of a delivery's body, checked against the shape of the fields the normalizer reads."""
+    value = body.decode(data, what)
+    found = shapes.problem(value, shape)
+    if found:
+        raise PermanentError(found)
+    return value
 
 
 def _body_id(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def blueprint(cfg: Config, sink: Callable[[], GraphWriter]) -> Blueprint:
-    """The receivers, writing to ``sink()`` (a GraphWriter: Neo4jWriter or kgrca.bus.KafkaSink)."""
+def blueprint(cfg: Config, store: Callable[[Observation], WriteStats], spool: Spool | None = None) -> Blueprint:
+    """The receivers. ``store`` writes one observation to the sink (Neo4jWriter or kgrca.bus.KafkaSink)
+    within ``webhook_store_timeout`` or raises ``TemporaryError``; ``spool`` keeps what it did not take."""
     bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
     def deliver(provider: str, payload: dict[str, Any]) -> tuple[Response, int, dict[str, str]]:
@@ -57,19 +62,38 @@ def blueprint(cfg: Config, sink: Callable[[], GraphWriter]) -> Blueprint:
         observation = Observation("webhook", provider, payload, payload["received_at"],
                                   f"webhook:{provider}:{delivery}")
         try:
-            stats = sink().write([observation])
+            stats = store(observation)
         except TemporaryError as exc:
-            log.warning("%s delivery %s not stored: %s", provider, delivery, exc)
-            return error(503, str(exc), **{"Retry-After": str(max(1, int(exc.delay)))})
+            return not_stored(provider, observation, exc)
         if stats.rejected:
             return error(400, stats.rejected[0][1])
         response = jsonify(status="accepted", provider=provider, event=payload.get("event"), delivery=delivery)
         return response, 202, {}
 
+    def not_stored(provider: str, observation: Observation, exc: TemporaryError) -> tuple[Response, int, dict]:
+        delivery = observation.payload["delivery_id"]
+        retry = {"Retry-After": str(max(1, int(exc.delay)))}
+        if spool is None:
+            log.warning("%s delivery %s not stored: %s", provider, delivery, exc)
+            return error(503, str(exc), **retry)
+        mapped, _ = map_observations([observation])  # what the graph would refuse is a 400 now, not a file later
+        if mapped.rejected:
+            return error(400, mapped.rejected[0][1])
+        try:
+            spool.put(observation)
+        except OSError as failed:
+            log.error("%s delivery %s neither stored (%s) nor spooled (%s)", provider, delivery, exc, failed)
+            return error(503, f"{exc}; and the spool {spool.directory} did not take it: {failed.strerror}",
+                         **retry)
+        log.warning("%s delivery %s spooled: %s", provider, delivery, exc)
+        response = jsonify(status="spooled", provider=provider, event=observation.payload.get("event"),
+                           delivery=delivery, reason=str(exc))
+        return response, 202, {}
+
     @bp.post("/github")
     def github() -> Any:
-        body = request.get_data(cache=True)
-        reason = auth.github(cfg.github_webhook_secret, request.headers, body)
+        data = body.read(request, cfg.webhook_max_bytes)
+        reason = auth.github(cfg.github_webhook_secret, request.headers, data)
         if reason:
             return error(401, f"GitHub webhook refused: {reason}")
         event = request.headers.get("X-GitHub-Event")
@@ -77,7 +101,8 @@ def blueprint(cfg: Config, sink: Callable[[], GraphWriter]) -> Blueprint:
         if not event or not delivery:
             return error(400, "missing X-GitHub-Event or X-GitHub-Delivery header: is this a GitHub webhook?")
         try:
-            payload = normalize.github(event, delivery, _parse(body, "GitHub"), utc_now())
+            shape = {**shapes.GITHUB_COMMON, **shapes.GITHUB.get(event, {})}
+            payload = normalize.github(event, delivery, _parse(data, "GitHub", shape), utc_now())
         except PermanentError as exc:
             return error(400, f"GitHub {event} delivery {delivery}: {exc}")
         if payload is None:
@@ -89,22 +114,23 @@ def blueprint(cfg: Config, sink: Callable[[], GraphWriter]) -> Blueprint:
         reason = auth.bearer(cfg.argocd_webhook_token, request.headers)
         if reason:
             return error(401, f"Argo CD notification refused: {reason}")
-        body = request.get_data(cache=True)
+        data = body.read(request, cfg.webhook_max_bytes)
         try:
-            payload = normalize.argocd(_body_id(body), _parse(body, "Argo CD notification"), utc_now())
+            payload = normalize.argocd(_body_id(data), _parse(data, "Argo CD notification", shapes.ARGOCD),
+                                       utc_now())
         except PermanentError as exc:
             return error(400, f"Argo CD notification: {exc}")
         return deliver("argocd", payload)
 
     @bp.post("/jira")
     def jira() -> Any:
-        body = request.get_data(cache=True)
-        reason = auth.jira(cfg.jira_webhook_secret, request.headers, request.args.get("secret"), body)
+        data = body.read(request, cfg.webhook_max_bytes)
+        reason = auth.jira(cfg.jira_webhook_secret, request.headers, request.args.get("secret"), data)
         if reason:
             return error(401, f"Jira webhook refused: {reason}")
-        delivery = request.headers.get("X-Atlassian-Webhook-Identifier") or _body_id(body)
+        delivery = request.headers.get("X-Atlassian-Webhook-Identifier") or _body_id(data)
         try:
-            payload = normalize.jira(delivery, _parse(body, "Jira"), utc_now())
+            payload = normalize.jira(delivery, _parse(data, "Jira", shapes.JIRA), utc_now())
         except PermanentError as exc:
             return error(400, f"Jira delivery: {exc}")
         return deliver("jira", payload)

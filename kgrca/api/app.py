@@ -3,6 +3,10 @@
 ``create_app(cfg)`` is all a WSGI server needs. Every error is JSON ``{"error", "status"}``: 400 for a bad
 parameter (named, with the form expected), 404 for an unknown release or route, 503 when Neo4j does not
 answer (with ``kgrca.graphdb.explain``'s one line), 500 for a bug (logged with its traceback).
+
+No request waits on Neo4j longer than its ceiling (``kgrca/api/limits.py``): ``/readyz`` and the REST
+reads ``serve_neo4j_transaction_timeout``, a webhook delivery ``webhook_store_timeout``; connecting is
+bounded by ``serve_neo4j_acquire_timeout``. ``/healthz`` and ``/metrics`` never touch Neo4j.
 """
 
 from __future__ import annotations
@@ -15,20 +19,21 @@ from collections.abc import Callable
 from typing import Any
 
 import neo4j
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 from neo4j import exceptions as neo4j_errors
 from werkzeug.exceptions import HTTPException
 
 from kg_builder.times import parse_time
 from kg_builder.writer import Neo4jWriter
-from kgrca.api import queries
+from kgrca.api import limits, metrics, queries
 from kgrca.api.openapi import DOCUMENT
 from kgrca.config import Config
-from kgrca.contracts import GraphWriter, KgrcaError, TemporaryError
-from kgrca.graphdb import explain
+from kgrca.contracts import GraphWriter, KgrcaError, Observation, TemporaryError, WriteStats
+from kgrca.graphdb import explain, server_driver
 from rca.runner import Detector
 from webhooks import receivers
 from webhooks.sinks import make_sink
+from webhooks.spool import Replayer, Spool
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +41,14 @@ HELM_STATUSES = ("unknown", "deployed", "uninstalled", "superseded", "failed", "
                  "pending-upgrade", "pending-rollback")
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _RELEASE = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
-# Requests are answered while the caller waits: a webhook sender times out after ~10 s, so writes give up
-# retrying well before that and answer 503 (the sender retries; a delivery is stored once).
-RETRY_SECONDS = 5.0
+# Threads of a worker that may wait on Neo4j at once when gunicorn's are not known (the test client): the
+# server passes its --threads less one, so one thread is always free for /healthz.
+NEO4J_SLOTS = 3
+# A diagnosis runs every pattern (each bounded by Neo4j's transaction timeout, rca.runner.QUERY_TIMEOUT), and
+# the first one of a process also checks them all: on a big or cold graph that legitimately takes longer
+# than a plain read. A Neo4j that stopped answering is still found within serve_neo4j_acquire_timeout, when
+# the connection is taken; this ceiling is for one that stops in the middle.
+DIAGNOSIS_SECONDS = 120.0
 
 
 class BadRequest(KgrcaError):
@@ -54,7 +64,10 @@ class State:
     cfg: Config
     driver: neo4j.Driver
     sink_factory: Callable[[], GraphWriter]
+    calls: limits.Calls
     owns_driver: bool = False
+    spool: Spool | None = None
+    replayer: Replayer | None = None
     detector: Detector | None = None
     _sink: GraphWriter | None = None
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
@@ -67,34 +80,50 @@ class State:
                 self._sink = self.sink_factory()
             return self._sink
 
+    def store(self, observation: Observation) -> WriteStats:
+        """Write one webhook observation within ``webhook_store_timeout``, else ``TemporaryError``."""
+        return self.calls.run(lambda: self.sink().write([observation]), self.cfg.webhook_store_timeout,
+                              "storing the delivery")
 
-def make_driver(cfg: Config) -> neo4j.Driver:
-    return neo4j.GraphDatabase.driver(cfg.neo4j_uri, auth=(cfg.neo4j_user, cfg.neo4j_password),
-                                      connection_timeout=5, max_transaction_retry_time=RETRY_SECONDS,
-                                      notifications_min_severity="OFF")
+    def read(self, work: Callable[[], Any], what: str, seconds: float | None = None) -> Any:
+        """``work()`` (reads of Neo4j) within ``seconds`` (``serve_neo4j_transaction_timeout``), else
+        ``TemporaryError``."""
+        return self.calls.run(work, seconds or self.cfg.serve_neo4j_transaction_timeout, what)
 
 
-def create_app(cfg: Config, driver: neo4j.Driver | None = None, sink: str | GraphWriter = "neo4j") -> Flask:
+def create_app(cfg: Config, driver: neo4j.Driver | None = None, sink: str | GraphWriter = "neo4j",
+               neo4j_slots: int = NEO4J_SLOTS) -> Flask:
     """The app; ``driver`` defaults to one for ``cfg.neo4j_uri`` (it connects on first use), ``sink`` is
-    ``"neo4j"`` (write the graph), ``"kafka"`` (publish for ``kgrca build``) or a GraphWriter."""
+    ``"neo4j"`` (write the graph), ``"kafka"`` (publish for ``kgrca build``) or a GraphWriter.
+    ``neo4j_slots``: requests of this process that may wait on Neo4j at once (the rest answer 503 at once).
+    With ``webhook_spool_dir`` set, deliveries not stored in time are spooled and a thread writes them."""
+    limits.check(cfg)
     app = Flask("kgrca")
     app.config["MAX_CONTENT_LENGTH"] = cfg.webhook_max_bytes
     app.json.sort_keys = False
     owns_driver = driver is None
-    driver = driver or make_driver(cfg)
+    driver = driver or server_driver(cfg)
     factory: Callable[[], GraphWriter] = (lambda: sink) if not isinstance(sink, str) else \
         (lambda: make_sink(sink, cfg, driver))
-    state = State(cfg, driver, factory, owns_driver)
+    state = State(cfg, driver, factory, limits.Calls(neo4j_slots), owns_driver)
+    if cfg.webhook_spool_dir:
+        state.spool = Spool(cfg.webhook_spool_dir)
+        # the replayer writes through the same ceiling as a request, so a frozen Neo4j never holds it long
+        state.replayer = Replayer(state.spool, lambda observations: state.store(observations[0]))
+        state.replayer.start()
     app.extensions["kgrca"] = state
     _errors(app, cfg)
     _routes(app, state)
-    app.register_blueprint(receivers.blueprint(cfg, state.sink))
+    app.register_blueprint(receivers.blueprint(cfg, state.store, state.spool))
     return app
 
 
 def close_app(app: Flask) -> None:
-    """Release what ``create_app`` opened: its own Neo4j driver, a Kafka producer."""
+    """Release what ``create_app`` opened: the spool's thread, its own Neo4j driver, a Kafka producer."""
     state: State = app.extensions["kgrca"]
+    if state.replayer is not None:
+        state.replayer.stop()
+    state.calls.close()
     if state._sink is not None and not isinstance(state._sink, Neo4jWriter):
         state._sink.close()  # a Neo4jWriter's close would close the driver, which is not the sink's
     if state.owns_driver:
@@ -140,6 +169,7 @@ def _errors(app: Flask, cfg: Config) -> None:
 
     @app.errorhandler(KgrcaError)
     def failed(exc: KgrcaError) -> Any:
+        log.error("%s %s: %s", request.method, request.path, exc)  # a 500 the log does not explain helps no one
         return _error(500, str(exc))
 
     @app.errorhandler(Exception)
@@ -184,9 +214,11 @@ def _release_key(namespace: str, name: str) -> str:
 def _routes(app: Flask, state: State) -> None:
     cfg, driver, database = state.cfg, state.driver, state.cfg.neo4j_database
 
+    timeout = cfg.serve_neo4j_transaction_timeout
+
     def known_release(namespace: str, name: str) -> tuple[str, dict[str, Any]]:
         key = _release_key(namespace, name)
-        found = queries.release(driver, database, key)
+        found = queries.release(driver, database, key, timeout=timeout)
         if found is None:
             raise NotFound(f"no release {key} in the graph: list releases with GET /api/v1/releases, "
                            "or load data with 'kgrca ingest' / 'kgrca watch'")
@@ -194,12 +226,17 @@ def _routes(app: Flask, state: State) -> None:
 
     @app.get("/healthz")
     def healthz() -> Any:
-        return jsonify(status="alive")
+        return jsonify(status="alive")  # the process answers; never asks Neo4j (that is /readyz)
 
     @app.get("/readyz")
     def readyz() -> Any:
-        driver.verify_connectivity()
+        state.read(driver.verify_connectivity, "the readiness check")
         return jsonify(status="ready")
+
+    @app.get("/metrics")
+    def prometheus() -> Any:
+        body, content_type = metrics.exposition(state.spool)
+        return Response(body, content_type=content_type)
 
     @app.get("/api/v1/openapi.json")
     def openapi() -> Any:
@@ -215,17 +252,22 @@ def _routes(app: Flask, state: State) -> None:
             raise BadRequest(f"namespace={namespace!r}: expected a Kubernetes namespace name")
         limit = _int_arg("limit", 500, 1, 5000)
         offset = _int_arg("offset", 0, 0, 10_000_000)
-        found, total = queries.releases(driver, database, status, namespace, limit, offset)
+        found, total = state.read(lambda: queries.releases(driver, database, status, namespace, limit, offset,
+                                                           timeout=timeout), "the list of releases")
         return jsonify(releases=found, total=total, limit=limit, offset=offset)
 
     @app.get("/api/v1/releases/<namespace>/<name>")
     def release(namespace: str, name: str) -> Any:
-        return jsonify(known_release(namespace, name)[1])
+        return jsonify(state.read(lambda: known_release(namespace, name), "the release")[1])
 
     @app.get("/api/v1/releases/<namespace>/<name>/revisions")
     def revisions(namespace: str, name: str) -> Any:
-        key, _ = known_release(namespace, name)
-        return jsonify(release=key, revisions=queries.revisions(driver, database, key))
+        def read() -> tuple[str, list[dict[str, Any]]]:
+            key, _ = known_release(namespace, name)
+            return key, queries.revisions(driver, database, key, timeout=timeout)
+
+        key, found = state.read(read, "the revisions")
+        return jsonify(release=key, revisions=found)
 
     @app.get("/api/v1/releases/<namespace>/<name>/timeline")
     def timeline(namespace: str, name: str) -> Any:
@@ -233,16 +275,24 @@ def _routes(app: Flask, state: State) -> None:
         limit = _int_arg("limit", 1000, 1, 10_000)
         if since and until and since > until:
             raise BadRequest("since is after until: swap them")
-        key, _ = known_release(namespace, name)
-        return jsonify(release=key, items=queries.timeline(driver, database, key, since, until, limit))
+        def read() -> tuple[str, list[dict[str, Any]]]:
+            key, _ = known_release(namespace, name)
+            return key, queries.timeline(driver, database, key, since, until, limit, timeout=timeout)
+
+        key, items = state.read(read, "the timeline")
+        return jsonify(release=key, items=items)
 
     @app.get("/api/v1/releases/<namespace>/<name>/diagnosis")
     def diagnosis(namespace: str, name: str) -> Any:
         now = _time_arg("now")
-        key, _ = known_release(namespace, name)
-        if state.detector is None:
-            state.detector = Detector(driver, cfg)  # loads and checks the patterns once per process
-        result = state.detector.run(key, now)
+
+        def read() -> Any:
+            key, _ = known_release(namespace, name)
+            if state.detector is None:
+                state.detector = Detector(driver, cfg)  # loads and checks the patterns once per process
+            return state.detector.run(key, now)
+
+        result = state.read(read, "the diagnosis", DIAGNOSIS_SECONDS)
         for pattern, error in result.errors:
             log.error("[%s] %s", pattern, error)
         response = jsonify([d.to_json() for d in result.diagnoses])

@@ -38,11 +38,15 @@ def _webhook(summary: str, description: str, security: str, headers: list[dict[s
         "responses": {
             "200": _json({"$ref": _REF + "WebhookAccepted"}, "a delivery that carries nothing to store (GitHub ping)"),
             "202": _json({"$ref": _REF + "WebhookAccepted"}, "stored (or published to Kafka); a redelivery is "
-                                                              "accepted again and stored once"),
-            "400": _error("not JSON, or an event this receiver does not handle"),
+                                                              "accepted again and stored once. status 'spooled': "
+                                                              "not stored within webhook_store_timeout, kept in "
+                                                              "webhook_spool_dir and written when the sink answers"),
+            "400": _error("not JSON, nested deeper than 64 levels, an event this receiver does not handle, or a "
+                          "field of the wrong type (named)"),
             "401": _error("missing or wrong signature or token; nothing was stored"),
-            "413": _error("the body is larger than webhook_max_bytes"),
-            "503": _error("the sink (Neo4j or Kafka) is unavailable; retry after Retry-After seconds"),
+            "413": _error("the body is larger than webhook_max_bytes, with a Content-Length or chunked"),
+            "503": _error("the sink (Neo4j or Kafka) did not take the delivery within webhook_store_timeout and "
+                          "no spool is configured; retry after Retry-After seconds"),
         }}}
 
 
@@ -110,7 +114,12 @@ DOCUMENT: dict[str, Any] = {
         "/readyz": {"get": {
             "tags": ["meta"], "summary": "Readiness: Neo4j answers",
             "responses": {"200": _json({"$ref": _REF + "Health"}, "ready"),
-                          "503": _error("Neo4j is not answering")}}},
+                          "503": _error("Neo4j is not answering (within serve_neo4j_acquire_timeout, at most "
+                                        "serve_neo4j_transaction_timeout)")}}},
+        "/metrics": {"get": {
+            "tags": ["meta"], "summary": "Prometheus metrics: the webhook spool's depth, oldest age, rejected files",
+            "responses": {"200": {"description": "Prometheus text format",
+                                  "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
         "/webhooks/github": _webhook(
             "GitHub webhook: push, pull_request, issues, deployment, deployment_status, workflow_job, workflow_run "
             "(and ping)",
@@ -240,8 +249,9 @@ DOCUMENT: dict[str, Any] = {
                     "auto_sync": {"type": "boolean"}, "retry_limit": {"type": "integer"},
                     "retry_count": {"type": "integer"}}},
             "WebhookAccepted": {"type": "object", "properties": {
-                "status": {"type": "string", "enum": ["accepted", "ok"]}, "provider": {"type": "string"},
-                "event": {"type": "string"}, "delivery": {"type": "string"}}},
+                "status": {"type": "string", "enum": ["accepted", "ok", "spooled"]}, "provider": {"type": "string"},
+                "event": {"type": "string"}, "delivery": {"type": "string"},
+                "reason": {"type": "string", "description": "why a spooled delivery was not stored at once"}}},
         },
     },
 }

@@ -1,7 +1,9 @@
 """The REST API's reads: releases, their revisions and their timeline, as plain JSON-ready dicts.
 
 Reads run in auto-commit READ sessions (``session.run``): the driver does not retry them, so a Neo4j
-outage is answered at once (503) instead of after the managed-transaction retry budget.
+outage is answered at once (503) instead of after the managed-transaction retry budget. ``timeout`` is the
+server-side transaction timeout of each read (``serve_neo4j_transaction_timeout`` in ``kgrca serve``): a
+read that runs away on a big graph is stopped by Neo4j rather than left running after its caller left.
 """
 
 from __future__ import annotations
@@ -140,26 +142,29 @@ RETURN j.created_at AS at, 'incident ' + j.key + ' opened: ' + coalesce(j.summar
 }
 
 
-def _read(driver: neo4j.Driver, database: str, query: str, **params: Any) -> list[dict[str, Any]]:
+def _read(driver: neo4j.Driver, database: str, query: str, timeout: float | None = None,
+          **params: Any) -> list[dict[str, Any]]:
     with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS,
                         notifications_min_severity="OFF") as session:
-        return [record.data() for record in session.run(query, params)]
+        return [record.data() for record in session.run(neo4j.Query(query, timeout=timeout), params)]
 
 
 def releases(driver: neo4j.Driver, database: str, status: str | None, namespace: str | None,
-             limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    rows = _read(driver, database, RELEASES, status=status, namespace=namespace, limit=limit, offset=offset)
-    total = _read(driver, database, RELEASE_COUNT, status=status, namespace=namespace)[0]["total"]
+             limit: int, offset: int, *, timeout: float | None = None) -> tuple[list[dict[str, Any]], int]:
+    rows = _read(driver, database, RELEASES, timeout, status=status, namespace=namespace, limit=limit,
+                 offset=offset)
+    total = _read(driver, database, RELEASE_COUNT, timeout, status=status, namespace=namespace)[0]["total"]
     return [plain(row["release"]) for row in rows], total
 
 
-def release(driver: neo4j.Driver, database: str, key: str) -> dict[str, Any] | None:
-    rows = _read(driver, database, RELEASE, key=key)
+def release(driver: neo4j.Driver, database: str, key: str, *, timeout: float | None = None) -> dict[str, Any] | None:
+    rows = _read(driver, database, RELEASE, timeout, key=key)
     return plain(rows[0]["release"]) if rows else None
 
 
-def revisions(driver: neo4j.Driver, database: str, key: str) -> list[dict[str, Any]]:
-    return [plain(row["revision"]) for row in _read(driver, database, REVISIONS, key=key)]
+def revisions(driver: neo4j.Driver, database: str, key: str, *,
+              timeout: float | None = None) -> list[dict[str, Any]]:
+    return [plain(row["revision"]) for row in _read(driver, database, REVISIONS, timeout, key=key)]
 
 
 def _native(value: Any) -> dt.datetime | None:
@@ -172,12 +177,13 @@ def _native(value: Any) -> dt.datetime | None:
 
 
 def timeline(driver: neo4j.Driver, database: str, key: str, since: dt.datetime | None = None,
-             until: dt.datetime | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+             until: dt.datetime | None = None, limit: int = 1000, *,
+             timeout: float | None = None) -> list[dict[str, Any]]:
     """Revisions, hooks, hook jobs, objects, pod states, conditions, events, helm operations, Argo CD syncs
     and incidents of one release on one time axis, oldest first."""
     items: list[tuple[dt.datetime, str, dict[str, Any]]] = []
     for kind, query in TIMELINE.items():
-        for row in _read(driver, database, query, key=key):
+        for row in _read(driver, database, query, timeout, key=key):
             at = _native(row["at"])
             if at is None or (since and at < since) or (until and at > until):
                 continue

@@ -2,7 +2,9 @@
 
 The schema is applied before the server binds. Each gunicorn worker builds its own app (and Neo4j driver,
 and Kafka producer with ``--sink kafka``) after the fork. Background services (``BACKGROUND_SERVICES``)
-run once, in the gunicorn master, from when it is ready until it exits.
+run once, in the gunicorn master, from when it is ready until it exits. Every wait on Neo4j is bounded
+(``kgrca/api/limits.py``, docs/rest-api.md "Time limits"); one thread of each worker never waits on it, so
+``/healthz`` answers while Neo4j does not.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.config import KNOWN_SETTINGS
 
 from kg_builder.schema import apply_schema
+from kgrca.api import limits
 from kgrca.config import Config
 from kgrca.contracts import KgrcaError
 from kgrca.graphdb import driver_for
 from kgrca.reports.schedule import scheduler_for
 from webhooks.sinks import SINKS, make_sink
+from webhooks.spool import Spool
 
 log = logging.getLogger(__name__)
 KNOWN = {setting.name for setting in KNOWN_SETTINGS}
@@ -130,9 +134,12 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     port = args.port or cfg.http_port
     if args.workers < 1 or args.threads < 1:
         raise KgrcaError("--workers and --threads must be at least 1")
+    limits.check(cfg)
+    if cfg.webhook_spool_dir:
+        Spool(cfg.webhook_spool_dir)  # a directory it cannot create stops it here, not each worker at boot
     check_port(host, port)
     try:
-        with driver_for(cfg) as driver:
+        with driver_for(cfg, server=True) as driver:  # a frozen Neo4j stops it in seconds, not a minute
             created = apply_schema(driver, cfg.neo4j_database)
             log.info("schema on %s: %s", cfg.neo4j_uri, f"{created} statements run" if created else "already complete")
     except KgrcaError as exc:
@@ -140,12 +147,14 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if args.sink == "kafka":
         make_sink("kafka", cfg).close()  # proves the broker answers before accepting deliveries
     sink = args.sink
+    # one thread per worker never waits on Neo4j, so /healthz answers while Neo4j does not
+    neo4j_slots = max(1, args.threads - 1)
     services = [service for build in BACKGROUND_SERVICES if (service := build(cfg)) is not None]
 
     def app() -> Any:
         from kgrca.api.app import create_app  # built in each worker, after the fork
 
-        return create_app(cfg, sink=sink)
+        return create_app(cfg, sink=sink, neo4j_slots=neo4j_slots)
 
     log.info("serving on http://%s:%d (%d workers x %d threads, sink %s)", host, port, args.workers,
              args.threads, sink)
