@@ -48,11 +48,11 @@ RETURN
     CASE WHEN unreachable THEN 'admission webhook ' + webhook + ' cannot be called (' + told + ')'
          ELSE 'admission webhook ' + webhook + ' denied the request' +
            CASE WHEN told = '' THEN '' ELSE ': ' + told END END AS summary,
-  c.kind + ' ' + c.namespace + '/' + c.name + ' has ' + coalesce(toString(c.available_replicas), '?') + ' of ' +
-    coalesce(toString(c.replicas), '?') + ' pods available; the API server refused its pods ' +
+  c.kind + ' ' + c.namespace + '/' + c.name + ' has ' + coalesce(toString(c.available_replicas), 'no count of') +
+    coalesce(' of ' + toString(c.replicas), '') + ' pods available; the API server refused its pods ' +
     reduce(n = 0, e IN events | n + e.count) + ' times since ' + toString(last.first_seen) + ': ' + said AS details,
   [{kind: c.kind, name: c.name, at: last.last_seen,
-    text: coalesce(toString(c.available_replicas), '?') + '/' + coalesce(toString(c.replicas), '?') + ' available'}] +
+    text: coalesce(toString(c.available_replicas), 'no count of') + coalesce('/' + toString(c.replicas), '') + ' available'}] +
   [e IN events[..5] | {kind: 'Event', name: c.name, at: e.last_seen, text: e.reason + ' (x' + e.count + '): ' + e.message}]
     AS evidence,
   [{at: last.first_seen, what: 'first FailedCreate: ' + said}] +

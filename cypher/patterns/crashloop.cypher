@@ -20,17 +20,18 @@
 // crashed once and runs again has none); the history nodes give the container and its restarts.
 MATCH (s:ContainerState {reason: 'CrashLoopBackOff'})<-[:HAD_STATE]-(p:Pod)
 WHERE p.deleted_at IS NULL AND 'CrashLoopBackOff' IN p.waiting_reasons
-WITH p, s.container AS container, max(s.restart_count) AS restarts, collect(s.message)[0] AS backoff
+WITH p, s.container AS container, max(s.restart_count) AS restarts, collect(s.message)[0] AS backoff,
+     collect(s.image)[0] AS image
 // Its last termination: why it died, with which exit code, and what it said
 OPTIONAL MATCH (p)-[:HAD_STATE]->(t:ContainerState {state: 'terminated'})
 WHERE t.container = container
-WITH p, container, restarts, backoff, t ORDER BY t.restart_count DESC, t.finished_at DESC
-WITH p, container, restarts, backoff, collect(t)[0] AS last
-WITH p, container, restarts, backoff, last,
+WITH p, container, restarts, backoff, image, t ORDER BY t.restart_count DESC, t.finished_at DESC
+WITH p, container, restarts, backoff, image, collect(t)[0] AS last
+WITH p, container, restarts, backoff, coalesce(last.image, image) AS image, last,
      CASE
        WHEN last IS NULL THEN 'no termination was recorded'
-       WHEN last.reason = 'OOMKilled' THEN 'it was killed for using more memory than its limit (OOMKilled, exit ' +
-         coalesce(toString(last.exit_code), '137') + ')'
+       WHEN last.reason = 'OOMKilled' THEN 'it was killed for using more memory than its limit (OOMKilled' +
+         coalesce(', exit ' + toString(last.exit_code), '') + ')'
        WHEN last.exit_code = 0 THEN 'its process exited successfully (exit 0), but a long-running container must not exit'
        WHEN last.exit_code = 127 THEN 'its command was not found in the image (exit 127)'
        WHEN last.exit_code = 126 THEN 'its command is not executable (exit 126)'
@@ -39,23 +40,23 @@ WITH p, container, restarts, backoff, last,
        WHEN last.exit_code = 143 THEN 'it was stopped by SIGTERM (exit 143)'
        WHEN last.exit_code IN [128, 255] AND last.reason = 'ContainerCannotRun'
          THEN 'the runtime could not start it (' + coalesce(last.message, 'ContainerCannotRun') + ')'
-       ELSE 'its process exited with code ' + coalesce(toString(last.exit_code), '?') + ' (' +
-         coalesce(last.reason, 'Error') + ')'
+       WHEN last.exit_code IS NULL THEN 'it terminated with no exit code recorded' + coalesce(' (' + last.reason + ')', '')
+       ELSE 'its process exited with code ' + last.exit_code + coalesce(' (' + last.reason + ')', '')
      END AS why
 // The workload it belongs to (Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob) and its release
 OPTIONAL MATCH (p)-[:OWNED_BY]->(o1:Object) WHERE o1.kind <> 'Node'
 OPTIONAL MATCH (o1)-[:OWNED_BY]->(o2:Object)
 OPTIONAL MATCH (p)-[:OWNED_BY*0..3]->(:Object)<-[:MANAGES]-(rel:Release)
-WITH p, container, restarts, backoff, last, why, coalesce(o2, o1, p) AS w, collect(DISTINCT rel)[0] AS rel
+WITH p, container, restarts, backoff, image, last, why, coalesce(o2, o1, p) AS w, collect(DISTINCT rel)[0] AS rel
 WHERE $release_key IS NULL OR rel.key = $release_key
 OPTIONAL MATCH (e:Event)-[:ABOUT]->(p)
 WHERE e.reason IN ['BackOff', 'Failed', 'Killing', 'Unhealthy'] AND (e.type = 'Warning' OR e.reason = 'Killing')
   AND NOT e.message STARTS WITH 'Back-off pulling'
-WITH p, container, restarts, backoff, last, why, w, rel, e ORDER BY e.last_seen
-WITH p, container, restarts, backoff, last, why, w, rel, collect(e) AS events
-WITH w, rel, p, container, restarts, backoff, last, why, events ORDER BY restarts DESC, p.name
-WITH w, rel, collect({p: p, container: container, restarts: restarts, backoff: backoff, last: last, why: why,
-                     events: events}) AS crashing
+WITH p, container, restarts, backoff, image, last, why, w, rel, e ORDER BY e.last_seen
+WITH p, container, restarts, backoff, image, last, why, w, rel, collect(e) AS events
+WITH w, rel, p, container, restarts, backoff, image, last, why, events ORDER BY restarts DESC, p.name
+WITH w, rel, collect({p: p, container: container, restarts: restarts, backoff: backoff, image: image, last: last,
+                     why: why, events: events}) AS crashing
 WITH w, rel, crashing, crashing[0] AS worst
 WITH w, rel, crashing, worst, worst.p AS p, worst.last AS last
 OPTIONAL MATCH (rel)-[:HAS_REVISION]->(prev:Revision)
@@ -76,24 +77,29 @@ RETURN
     CASE WHEN size(crashing) = 1 THEN ' pod' ELSE ' pods' END END +
     ' in CrashLoopBackOff; container ' + worst.container + ' of ' + p.name + ' restarted ' + worst.restarts +
     ' times: ' + worst.why AS summary,
-  'Container ' + worst.container + ' (' + coalesce(last.image, p.images[0], 'image unknown') + ') of pod ' +
-    p.namespace + '/' + p.name + ' last terminated' +
-    CASE WHEN last IS NULL THEN '' ELSE ' at ' + toString(last.finished_at) + ' with reason ' +
-      coalesce(last.reason, 'unknown') + ' and exit code ' + coalesce(toString(last.exit_code), 'unknown') END +
+  'Container ' + worst.container + coalesce(' (' + worst.image + ')', '') + ' of pod ' + p.namespace + '/' + p.name +
+    CASE WHEN last IS NULL THEN ' has no recorded termination'
+         ELSE ' last terminated' + coalesce(' at ' + toString(last.finished_at), '') +
+           coalesce(' with reason ' + last.reason, ', no reason given') +
+           coalesce(' and exit code ' + toString(last.exit_code), ', no exit code recorded') END +
     CASE WHEN last.message IS NULL THEN '' ELSE '; it said: ' + last.message END +
-    '. The kubelet: ' + coalesce(worst.backoff, 'back-off restarting failed container') + '.' +
+    CASE WHEN worst.backoff IS NULL THEN '. The kubelet gave no message.' ELSE '. The kubelet: ' + worst.backoff + '.' END +
     CASE WHEN size(crashing) > 1 THEN ' Also crashing: ' +
       reduce(t = '', c IN crashing[1..] | t + c.p.name + ' (' + c.restarts + ' restarts) ') ELSE '' END AS details,
   [c IN crashing | {kind: 'Pod', name: c.p.name, at: c.last.finished_at,
-    text: 'container ' + c.container + ' CrashLoopBackOff after ' + c.restarts + ' restarts; last exit code ' +
-      coalesce(toString(c.last.exit_code), 'unknown') + ' (' + coalesce(c.last.reason, 'unknown') + ')'}] +
+    text: 'container ' + c.container + ' CrashLoopBackOff after ' + c.restarts + ' restarts; ' +
+      CASE WHEN c.last IS NULL THEN 'no termination recorded'
+           ELSE 'last exit code ' + coalesce(toString(c.last.exit_code), 'not recorded') +
+             coalesce(' (' + c.last.reason + ')', '') END}] +
   [e IN worst.events[-5..] | {kind: 'Event', name: p.name, at: e.last_seen,
-    text: e.reason + ' (x' + e.count + '): ' + e.message}] AS evidence,
+    text: e.reason + ' (x' + e.count + ')' + coalesce(': ' + e.message, ', no message')}] AS evidence,
   [{at: p.created_at, what: 'pod ' + p.name + ' created'},
-   {at: last.started_at, what: 'container ' + worst.container + ' started (restart ' +
-     coalesce(toString(last.restart_count), '?') + ')'},
-   {at: last.finished_at, what: 'container ' + worst.container + ' exited with code ' +
-     coalesce(toString(last.exit_code), '?') + ' (' + coalesce(last.reason, '?') + ')'}] +
-  [e IN worst.events[-5..] | {at: e.last_seen, what: e.reason + ': ' + e.message}] AS event_chain,
+   {at: last.started_at, what: 'container ' + worst.container + ' started' +
+     coalesce(' (restart ' + toString(last.restart_count) + ')', '')},
+   {at: last.finished_at, what: 'container ' + worst.container + ' terminated' +
+     coalesce(' with exit code ' + toString(last.exit_code), ', no exit code recorded') +
+     coalesce(' (' + last.reason + ')', '')}] +
+  [e IN worst.events[-5..] | {at: e.last_seen, what: e.reason + coalesce(': ' + e.message, ', no message')}]
+    AS event_chain,
   {namespace: p.namespace, pod: p.name, container: worst.container, workload: w.name, undo: undo,
    exit_code: last.exit_code, reason: last.reason} AS vars

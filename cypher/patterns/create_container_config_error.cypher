@@ -64,8 +64,9 @@ RETURN
   'Pod ' + p.name + ' is stuck in CreateContainerConfigError: ' + why +
     CASE WHEN size(blocked) > 1 THEN ' (' + size(blocked) + ' pods of ' + w.kind + ' ' + w.name + ')' ELSE '' END
     AS summary,
-  'Pod ' + p.namespace + '/' + p.name + ' has waited since ' + toString(first.s.at) + '. The kubelet: ' +
-    CASE WHEN first.said = '' THEN 'CreateContainerConfigError' ELSE first.said END + '. ' +
+  'Pod ' + p.namespace + '/' + p.name + coalesce(', container ' + first.s.container, '') + ', has waited' +
+    coalesce(' since ' + toString(first.s.at), '') + '. ' +
+    CASE WHEN first.said = '' THEN 'The kubelet gave no message. ' ELSE 'The kubelet: ' + first.said + '. ' END +
     CASE WHEN size(first.gaps) = 0 THEN ''
          ELSE 'Missing: ' + reduce(t = '', g IN first.gaps | t + CASE WHEN t = '' THEN '' ELSE '; ' END + g.kind + ' ' +
            p.namespace + '/' + g.name + CASE WHEN g.key IS NULL THEN '' ELSE ' key ' + g.key END +
@@ -76,10 +77,11 @@ RETURN
     text: CASE WHEN g.problem = 'missing' THEN 'not found in namespace ' + p.namespace
                ELSE 'exists without key ' + g.key END}] +
   [e IN first.events[..5] | {kind: 'Event', name: p.name, at: e.last_seen,
-    text: e.reason + ' (x' + e.count + '): ' + e.message}] AS evidence,
+    text: e.reason + ' (x' + e.count + ')' + coalesce(': ' + e.message, ', no message')}] AS evidence,
   [{at: p.created_at, what: 'pod ' + p.name + ' created'},
-   {at: first.s.at, what: 'container waiting: CreateContainerConfigError'}] +
-  [e IN first.events[..5] | {at: e.last_seen, what: e.reason + ': ' + e.message}] AS event_chain,
+   {at: first.s.at, what: coalesce('container ' + first.s.container + ' ', '') + 'waiting: CreateContainerConfigError'}] +
+  [e IN first.events[..5] | {at: e.last_seen, what: e.reason + coalesce(': ' + e.message, ', no message')}]
+    AS event_chain,
   {namespace: p.namespace, pod: p.name, missing_kind_lower: toLower(coalesce(gap.kind, 'configmap')),
    missing_name: coalesce(gap.name, '<name>'),
    fix: CASE

@@ -52,16 +52,19 @@ RETURN
   {kind: w.kind, namespace: w.namespace, name: w.name} AS subject,
   CASE WHEN size(evicted) = 1 THEN 'Pod ' + p.name + ' was evicted'
        ELSE size(evicted) + ' pods of ' + w.kind + ' ' + w.name + ' were evicted' END +
-    ' from node ' + coalesce(p.node_name, 'unknown') + ' under ' + coalesce(first.resource, 'resource') +
-    ' pressure' + CASE WHEN first.hog IS NULL THEN '' ELSE ': container ' + first.hog + ' used ' + first.used +
-      ', requested ' + coalesce(first.request, 'nothing') END AS summary,
-  'Pod ' + p.namespace + '/' + p.name + ' is Failed with reason Evicted. The kubelet: ' + first.said +
+    coalesce(' from node ' + p.node_name, ' (its node is not recorded)') +
+    coalesce(' under ' + first.resource + ' pressure', ' (the kubelet named no resource)') +
+    CASE WHEN first.hog IS NULL THEN '' ELSE ': container ' + first.hog + coalesce(' used ' + first.used, '') +
+      coalesce(', requested ' + first.request, ', no request given') END AS summary,
+  'Pod ' + p.namespace + '/' + p.name + ' is Failed with reason Evicted. ' +
+    CASE WHEN first.said = '' THEN 'The kubelet gave no message.' ELSE 'The kubelet: ' + first.said END +
     CASE WHEN n IS NULL THEN '' ELSE ' Node ' + n.name + ': ' +
       CASE WHEN size(coalesce(n.pressure, [])) = 0 THEN 'no pressure now'
            ELSE reduce(t = '', x IN n.pressure | t + x + ' ') + 'now' END +
-      ', allocatable memory ' + coalesce(n.allocatable_memory, '?') + '.' END AS details,
+      coalesce(', allocatable memory ' + n.allocatable_memory, '') + '.' END AS details,
   [x IN evicted | {kind: 'Pod', name: x.p.name, at: x.p.created_at,
-    text: 'Evicted from ' + coalesce(x.p.node_name, '?') + ': ' + x.said}] +
+    text: 'Evicted' + coalesce(' from ' + x.p.node_name, '') +
+      CASE WHEN x.said = '' THEN ', no message' ELSE ': ' + x.said END}] +
   [e IN first.events | {kind: 'Event', name: p.name, at: e.last_seen,
     text: e.reason + ' (x' + e.count + '): ' + e.message}] +
   CASE WHEN n IS NULL THEN [] ELSE [{kind: 'Node', name: n.name, at: null,

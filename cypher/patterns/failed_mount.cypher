@@ -62,22 +62,23 @@ WITH w, rel, collect({p: p, events: events, decisive: decisive, said: said, volu
 WITH w, rel, stuck, stuck[0] AS first, stuck[0].p AS p
 WITH w, rel, stuck, first, p, first.missing AS missing,
      CASE first.cause
-       WHEN 'missing' THEN toLower(coalesce(first.missing.kind, 'object')) + ' ' +
-         coalesce(first.missing.name, '?') + ' does not exist'
+       WHEN 'missing' THEN coalesce(toLower(first.missing.kind) + ' ' + first.missing.name + ' does not exist',
+                                    'an object it refers to does not exist')
        WHEN 'multi_attach' THEN 'its ReadWriteOnce volume is still attached to another node'
        WHEN 'timeout' THEN 'the volume was not attached or mounted in time'
        ELSE 'mounting fails' END AS why
 RETURN
   rel.key AS release_key,
   {kind: w.kind, namespace: w.namespace, name: w.name} AS subject,
-  'Pod ' + p.name + ' cannot mount volume ' + coalesce(first.volume, '?') + ': ' + why +
+  'Pod ' + p.name + ' cannot mount ' + coalesce('volume ' + first.volume, 'a volume (the kubelet named none)') +
+    ': ' + why +
     CASE WHEN size(stuck) > 1 THEN ' (' + size(stuck) + ' pods of ' + w.kind + ' ' + w.name + ')' ELSE '' END
     AS summary,
-  'Pod ' + p.namespace + '/' + p.name + ' is still ' + p.phase + ' on node ' + coalesce(p.node_name, '?') +
+  'Pod ' + p.namespace + '/' + p.name + ' is still ' + p.phase + coalesce(' on node ' + p.node_name, '') +
     '; the kubelet has failed to mount since ' + toString(first.decisive.first_seen) + ' (x' +
     first.decisive.count + '): ' + first.said AS details,
   [x IN stuck | {kind: 'Pod', name: x.p.name, at: x.decisive.last_seen,
-    text: 'volume ' + coalesce(x.volume, '?') + ': ' + x.said}] +
+    text: coalesce('volume ' + x.volume, 'a volume the kubelet did not name') + ': ' + x.said}] +
   CASE WHEN missing IS NULL THEN [] ELSE [{kind: missing.kind, name: missing.name, at: null,
     text: 'not found in namespace ' + p.namespace}] END +
   [e IN first.events[..5] | {kind: 'Event', name: p.name, at: e.last_seen,

@@ -48,41 +48,49 @@ WHERE good.version < rev.version AND good.status IN ['deployed', 'superseded']
 WITH rel, rev, h, j, own_deadline, helm_timeout, pods, last_pod, op, max(good.version) AS last_good,
      duration.inSeconds(h.started_at, coalesce(h.completed_at, rev.last_deployed)).seconds AS ran_for
 WITH rel, rev, h, j, own_deadline, helm_timeout, pods, last_pod, op, last_good, ran_for,
-     CASE WHEN op IS NOT NULL AND op.timeout IS NOT NULL THEN '--timeout ' + op.timeout
-          ELSE 'its --timeout (5m0s unless set)' END AS helm_limit
+     // what helm's --timeout was, as far as it was observed: its command line shows the flag, or shows none
+     // (then helm's documented default applied), or no helm process was recorded at all
+     CASE WHEN op.timeout IS NOT NULL THEN '--timeout ' + op.timeout
+          WHEN op.argv IS NOT NULL THEN 'its --timeout (none on its command line, so helm' + "'" +
+            's documented default, 5m0s)'
+          ELSE 'its --timeout (not observed: no helm process was recorded)' END AS helm_limit
 RETURN
   rel.key AS release_key,
   {kind: 'Job', namespace: j.namespace, name: j.name} AS subject,
   CASE WHEN own_deadline
-    THEN 'The ' + coalesce(h.events[0], 'helm') + ' hook Job ' + j.name + ' ran past its activeDeadlineSeconds (' +
-         coalesce(toString(j.active_deadline_seconds), '?') + 's): DeadlineExceeded'
+    THEN 'The ' + coalesce(h.events[0], 'helm') + ' hook Job ' + j.name + ' ran past its activeDeadlineSeconds' +
+         coalesce(' (' + toString(j.active_deadline_seconds) + 's)', ' (its value not recorded)') + ': DeadlineExceeded'
     ELSE 'The ' + coalesce(h.events[0], 'helm') + ' hook Job ' + j.name + ' was still running when helm gave up ' +
          'after ' + helm_limit
   END AS summary,
-  'Hook ' + h.name + ' (' + coalesce(h.path, 'hook') + ') of revision ' + rev.version + ' ran from ' +
-    toString(h.started_at) + ' for ' + coalesce(toString(ran_for), '?') + 's. ' +
-    CASE WHEN own_deadline THEN 'Kubernetes stopped it: ' + coalesce(j.failed_message, 'DeadlineExceeded') + '. '
-         ELSE 'Its Job had ' + coalesce(toString(j.active), '?') + ' active pod(s) and had neither failed nor ' +
+  'Hook ' + h.name + coalesce(' (' + h.path + ')', '') + ' of revision ' + rev.version + coalesce(' ran from ' + toString(h.started_at), ' ran from a time helm did not record') +
+    coalesce(' for ' + toString(ran_for) + 's', '') + '. ' +
+    CASE WHEN own_deadline THEN coalesce('Kubernetes stopped it: ' + j.failed_message + '. ',
+                                         'Kubernetes stopped it (DeadlineExceeded) with no message. ')
+         ELSE coalesce('Its Job had ' + toString(j.active) + ' active pod(s)', 'Its Job reported no active count') +
+              ' and had neither failed nor ' +
               'completed when helm stopped waiting; the hook is slow or stuck, not failing. '
     END +
     CASE WHEN last_pod IS NULL THEN ''
-         ELSE 'Its last pod ' + last_pod.name + ' is ' + coalesce(last_pod.phase, 'unknown') + '. ' END +
-    'Helm said: ' + coalesce(rev.description, '') AS details,
+         ELSE 'Its last pod ' + last_pod.name + ' is ' + coalesce(last_pod.phase, 'with no phase reported') + '. ' END +
+    CASE WHEN coalesce(rev.description, '') = '' THEN 'Helm recorded no description.'
+         ELSE 'Helm said: ' + rev.description END AS details,
   [{kind: 'Revision', name: rel.key + ' v' + rev.version, at: rev.last_deployed,
-    text: rev.status + ': ' + coalesce(rev.description, '')},
+    text: rev.status + CASE WHEN coalesce(rev.description, '') = '' THEN ', no description'
+                            ELSE ': ' + rev.description END},
    {kind: 'Hook', name: h.name, at: h.started_at,
-    text: 'phase ' + coalesce(h.phase, 'unknown') + ', ended ' + coalesce(toString(h.completed_at), 'never')},
+    text: coalesce('phase ' + h.phase, 'no phase reported') + coalesce(', ended ' + toString(h.completed_at), ', no end recorded')},
    {kind: 'Job', name: j.name, at: coalesce(j.start_time, j.created_at),
-    text: 'active ' + coalesce(toString(j.active), '?') + ', failed ' + coalesce(toString(j.failed), '?') +
+    text: 'active ' + coalesce(toString(j.active), 'not reported') + ', failed ' + coalesce(toString(j.failed), 'not reported') +
           coalesce(', activeDeadlineSeconds ' + toString(j.active_deadline_seconds), '') +
           coalesce(', ' + j.failed_reason + ': ' + j.failed_message, '')}] +
-  [x IN pods | {kind: 'Pod', name: x.name, at: x.created_at, text: 'phase ' + coalesce(x.phase, 'unknown')}] +
+  [x IN pods | {kind: 'Pod', name: x.name, at: x.created_at, text: coalesce('phase ' + x.phase, 'no phase reported')}] +
   CASE WHEN op IS NULL THEN [] ELSE [{kind: 'HelmOperation', name: op.operation_id, at: op.started_at,
-    text: 'helm ' + coalesce(op.command, '') + ' ' + helm_limit + ', ended ' + coalesce(op.status, '?')}] END
+    text: 'helm ' + coalesce(op.command + ' ', '') + helm_limit + coalesce(', ended ' + op.status, ', status not recorded')}] END
   AS evidence,
   [{at: rev.last_deployed, what: 'revision ' + rev.version + ' started'},
    {at: h.started_at, what: 'hook ' + h.name + ' started'},
-   {at: h.completed_at, what: 'helm marked hook ' + h.name + ' ' + coalesce(h.phase, 'unknown')}] +
+   {at: h.completed_at, what: 'helm marked hook ' + h.name + ' ' + coalesce(h.phase, 'with no phase')}] +
   [x IN pods | {at: x.created_at, what: 'pod ' + x.name + ' created'}] AS event_chain,
   {hook_namespace: j.namespace, job: j.name, hook: h.name,
    fix: CASE WHEN own_deadline

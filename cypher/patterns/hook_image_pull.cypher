@@ -61,13 +61,16 @@ RETURN
   rel.key AS release_key,
   {kind: 'Pod', namespace: p.namespace, name: p.name} AS subject,
   'The ' + coalesce(h.events[0], 'helm') + ' hook ' + h.kind + ' ' + h.name + ' of revision ' + rev.version +
-    ' cannot pull ' + coalesce(image, p.images[0], 'its image') + ': ' + why[0] AS summary,
-  'Helm ran hook ' + h.name + ' (' + coalesce(h.path, 'hook') + ') for revision ' + rev.version +
+    ' cannot pull ' + coalesce(image, CASE WHEN size(p.images) = 1 THEN p.images[0] END,
+                               'its image (its status names none)') + ': ' + why[0] AS summary,
+  'Helm ran hook ' + h.name + coalesce(' (' + h.path + ')', '') + ' for revision ' + rev.version +
     '; its pod ' + p.name + ' has been waiting on the image since ' + toString(first_failed) +
-    '. Revision status: ' + rev.status + '. Helm said: ' + coalesce(rev.description, '') AS details,
+    '. Revision status: ' + rev.status + '. ' + CASE WHEN coalesce(rev.description, '') = '' THEN 'Helm recorded no description.'
+         ELSE 'Helm said: ' + rev.description END AS details,
   [{kind: 'Revision', name: rel.key + ' v' + rev.version, at: rev.last_deployed,
-    text: rev.status + ': ' + coalesce(rev.description, '')},
-   {kind: 'Hook', name: h.name, at: h.started_at, text: 'phase ' + coalesce(h.phase, 'unknown')},
+    text: rev.status + CASE WHEN coalesce(rev.description, '') = '' THEN ', no description'
+                            ELSE ': ' + rev.description END},
+   {kind: 'Hook', name: h.name, at: h.started_at, text: coalesce('phase ' + h.phase, 'no phase reported')},
    {kind: run.kind, name: run.name, at: run.created_at,
     text: coalesce(run.failed_reason, 'created for the hook')}] +
   [e IN events | {kind: 'Event', name: p.name, at: e.last_seen,
@@ -75,9 +78,10 @@ RETURN
   [{at: rev.last_deployed, what: 'revision ' + rev.version + ' started (' + rev.status + ')'},
    {at: h.started_at, what: 'hook ' + h.name + ' started'},
    {at: first_failed, what: 'pod ' + p.name + ' could not pull ' + coalesce(image, 'its image')},
-   {at: h.completed_at, what: 'hook ' + h.name + ' ended: ' + coalesce(h.phase, 'unknown')}] +
+   {at: h.completed_at, what: 'hook ' + h.name + ' ended' + coalesce(': ' + h.phase, ', no phase reported')}] +
   [e IN events | {at: e.last_seen, what: e.reason + ': ' + e.message}] AS event_chain,
-  {hook_namespace: p.namespace, pod: p.name, image: coalesce(image, p.images[0]), hook: h.name,
+  {hook_namespace: p.namespace, pod: p.name, image: coalesce(image, CASE WHEN size(p.images) = 1 THEN p.images[0] END),
+   hook: h.name,
    job: run.name, fix: why[1],
    undo: CASE WHEN last_good IS NULL THEN 'helm uninstall ' + rel.name + ' -n ' + rel.namespace
               ELSE 'helm rollback ' + rel.name + ' ' + last_good + ' -n ' + rel.namespace END} AS vars

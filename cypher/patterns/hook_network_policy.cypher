@@ -88,22 +88,25 @@ RETURN
     coalesce(target, 'a service it needs') + ': ' +
     CASE WHEN dropped THEN 'the connection times out (a NetworkPolicy dropping its traffic?)'
          ELSE 'the connection is refused (target down, or a NetworkPolicy rejecting it?)' END AS summary,
-  'Hook pod ' + p.name + ' ended at ' + toString(last.at) + ' with exit code ' + coalesce(toString(last.exit_code), '?') +
-    ': ' + last.message + '\nNetworkPolicies are not watched by kgrca, so this is read from the hook\'s message ' +
+  'Hook pod ' + p.name + ' ended' + coalesce(' at ' + toString(last.at), '') +
+    coalesce(' with exit code ' + toString(last.exit_code), ' with no exit code recorded') + ': ' + last.message + '\nNetworkPolicies are not watched by kgrca, so this is read from the hook\'s message ' +
     'alone; check the policies of ' + p.namespace + ' and of the target' +
     CASE WHEN svc IS NULL THEN ', and that the target is up. '
          ELSE '. The target Service ' + svc.namespace + '/' + svc.name + ' has ' + ready_pods +
               ' ready pod(s), so it is up. ' END +
-    'Revision status: ' + rev.status + '. Helm said: ' + coalesce(rev.description, '') AS details,
+    'Revision status: ' + rev.status + '. ' + CASE WHEN coalesce(rev.description, '') = '' THEN 'Helm recorded no description.'
+         ELSE 'Helm said: ' + rev.description END AS details,
   [{kind: 'Revision', name: rel.key + ' v' + rev.version, at: rev.last_deployed,
-    text: rev.status + ': ' + coalesce(rev.description, '')},
-   {kind: 'Hook', name: h.name, at: h.started_at, text: 'phase ' + coalesce(h.phase, 'unknown')}] +
+    text: rev.status + CASE WHEN coalesce(rev.description, '') = '' THEN ', no description'
+                            ELSE ': ' + rev.description END},
+   {kind: 'Hook', name: h.name, at: h.started_at, text: coalesce('phase ' + h.phase, 'no phase reported')}] +
   [i IN range(0, size(states) - 1) | {kind: 'ContainerState', name: pods[i].name, at: states[i].at,
-    text: 'terminated, exit code ' + coalesce(toString(states[i].exit_code), '?') + ': ' + states[i].message}] AS evidence,
+    text: 'terminated, exit code ' + coalesce(toString(states[i].exit_code), 'not recorded') + ': ' + states[i].message}]
+    AS evidence,
   [{at: rev.last_deployed, what: 'revision ' + rev.version + ' started'},
    {at: h.started_at, what: 'hook ' + h.name + ' started'}] +
   [i IN range(0, size(states) - 1) | {at: states[i].at, what: 'pod ' + pods[i].name + ' could not connect'}] +
-  [{at: h.completed_at, what: 'hook ' + h.name + ' ended: ' + coalesce(h.phase, 'unknown')}] AS event_chain,
+  [{at: h.completed_at, what: 'hook ' + h.name + ' ended' + coalesce(': ' + h.phase, ', no phase reported')}] AS event_chain,
   CASE WHEN dropped THEN 0.6 ELSE 0.5 END + CASE WHEN svc IS NULL THEN 0 ELSE 0.15 END AS confidence,
   {hook_namespace: p.namespace, pod: p.name, hook: h.name, job: run.name,
    target: coalesce(target, 'the service in its message'), target_host: coalesce(target_host, '<host>'),

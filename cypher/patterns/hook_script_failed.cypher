@@ -61,32 +61,40 @@ RETURN
   CASE WHEN j IS NULL THEN {kind: h.kind, namespace: h.namespace, name: h.name}
        ELSE {kind: 'Job', namespace: j.namespace, name: j.name} END AS subject,
   'The ' + coalesce(h.events[0], 'helm') + ' hook Job ' + h.name + ' failed' +
-    CASE WHEN j IS NULL THEN '' ELSE ' ' + coalesce(toString(j.failed), '?') + ' time(s)' END +
+    CASE WHEN j IS NULL THEN '' ELSE coalesce(' ' + toString(j.failed) + ' time(s)', '') END +
     ' (BackoffLimitExceeded); ' + exit_text +
     CASE WHEN last_line IS NULL THEN '' ELSE ': "' + last_line + '"' END AS summary,
-  'Hook ' + h.name + ' (' + coalesce(h.path, 'hook') + ') of revision ' + rev.version + ' ran from ' +
-    coalesce(toString(h.started_at), '?') + ' to ' + coalesce(toString(h.completed_at), '?') + '. ' +
-    CASE WHEN j IS NULL THEN 'Its Job is gone from the cluster (deleted by its hook-delete-policy?); helm says: '
-         ELSE 'Its Job allowed ' + coalesce(toString(j.backoff_limit), '?') + ' retries; ' + size(pods) +
-              ' pod(s) ran. ' + 'Helm said: ' END + coalesce(rev.description, '') +
+  'Hook ' + h.name + coalesce(' (' + h.path + ')', '') + ' of revision ' + rev.version + ' ran from ' +
+    coalesce(toString(h.started_at), 'a time helm did not record') + ' to ' +
+    coalesce(toString(h.completed_at), 'a time helm did not record') + '. ' +
+    CASE WHEN j IS NULL THEN 'Its Job is gone from the cluster (deleted by its hook-delete-policy?). '
+         ELSE 'Its Job allowed ' + coalesce(toString(j.backoff_limit) + ' retries', 'retries (backoffLimit not recorded)') +
+              '; ' + size(pods) + ' pod(s) ran. ' END +
+    CASE WHEN coalesce(rev.description, '') = '' THEN 'Helm recorded no description.'
+         ELSE 'Helm said: ' + rev.description END +
     CASE WHEN last IS NULL OR last.message IS NULL THEN ''
-         ELSE '\nTermination message of ' + coalesce(last_pod.name, 'the last pod') + ':\n' + last.message END
+         WHEN last_pod IS NULL THEN '\nTermination message of its last failed pod' +
+           coalesce(' (container ' + last.container + ')', '') + ':\n' + last.message
+         ELSE '\nTermination message of ' + last_pod.name + coalesce(' (container ' + last.container + ')', '') + ':\n' +
+           last.message END
   AS details,
   [{kind: 'Revision', name: rel.key + ' v' + rev.version, at: rev.last_deployed,
-    text: rev.status + ': ' + coalesce(rev.description, '')},
-   {kind: 'Hook', name: h.name, at: h.started_at, text: 'phase ' + coalesce(h.phase, 'unknown')}] +
+    text: rev.status + CASE WHEN coalesce(rev.description, '') = '' THEN ', no description'
+                            ELSE ': ' + rev.description END},
+   {kind: 'Hook', name: h.name, at: h.started_at, text: coalesce('phase ' + h.phase, 'no phase reported')}] +
   CASE WHEN j IS NULL THEN [] ELSE [{kind: 'Job', name: j.name, at: coalesce(j.start_time, j.created_at),
-    text: coalesce(j.failed_reason, '') + ': ' + coalesce(j.failed_message, '') + ' (failed ' +
-          coalesce(toString(j.failed), '?') + ', backoffLimit ' + coalesce(toString(j.backoff_limit), '?') + ')'}]
+    text: coalesce(j.failed_reason, 'no reason given') + coalesce(': ' + j.failed_message, ', no message') + ' (failed ' +
+          coalesce(toString(j.failed), 'not reported') + ', backoffLimit ' + coalesce(toString(j.backoff_limit), 'not recorded') +
+          ')'}]
   END +
-  [x IN pods | {kind: 'Pod', name: x.name, at: x.created_at, text: 'phase ' + coalesce(x.phase, 'unknown')}] +
+  [x IN pods | {kind: 'Pod', name: x.name, at: x.created_at, text: coalesce('phase ' + x.phase, 'no phase reported')}] +
   [f IN failures | {kind: 'ContainerState', name: f.container, at: f.at,
                     text: 'terminated, exit code ' + f.exit_code + coalesce(' (' + f.reason + ')', '') +
                           coalesce(': ' + f.message, '')}] AS evidence,
   [{at: rev.last_deployed, what: 'revision ' + rev.version + ' started'},
    {at: h.started_at, what: 'hook ' + h.name + ' started'}] +
   [f IN failures | {at: f.at, what: 'container ' + f.container + ' exited with code ' + f.exit_code}] +
-  [{at: h.completed_at, what: 'helm marked hook ' + h.name + ' ' + coalesce(h.phase, 'unknown')}] AS event_chain,
+  [{at: h.completed_at, what: 'helm marked hook ' + h.name + ' ' + coalesce(h.phase, 'with no phase')}] AS event_chain,
   CASE WHEN last IS NULL THEN 0.8 ELSE 0.9 END AS confidence,
   {hook_namespace: coalesce(j.namespace, h.namespace), job: coalesce(j.name, h.name),
    pod: coalesce(last_pod.name, 'job/' + coalesce(j.name, h.name)), cause: exit_text,

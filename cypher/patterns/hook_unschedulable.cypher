@@ -36,7 +36,7 @@ OPTIONAL MATCH (p)-[:HAD_CONDITION]->(c:Condition {type: 'PodScheduled', status:
 WITH rel, rev, h, run, p, events, c ORDER BY c.at DESC
 WITH rel, rev, h, run, p, events, collect(c)[0] AS c
 WHERE size(events) > 0 OR c.reason = 'Unschedulable'
-WITH rel, rev, h, run, p, events, c, coalesce(events[0].message, c.message, 'no node fits') AS said
+WITH rel, rev, h, run, p, events, c, coalesce(events[0].message, c.message, '') AS said
 WITH rel, rev, h, run, p, events, c, said,
      CASE
        WHEN said CONTAINS 'unbound immediate PersistentVolumeClaims' OR said CONTAINS 'persistentvolumeclaim'
@@ -64,11 +64,14 @@ RETURN
   'The ' + coalesce(h.events[0], 'helm') + ' hook ' + h.kind + ' ' + h.name + ' of revision ' + rev.version +
     ' cannot be scheduled: ' + why[0] AS summary,
   'Hook pod ' + p.name + ' has been Pending since ' + toString(coalesce(p.created_at, h.started_at)) +
-    '. The scheduler: ' + said + ' Revision status: ' + rev.status + '. Helm said: ' +
-    coalesce(rev.description, '') AS details,
+    CASE WHEN said = '' THEN '. The scheduler gave no message.' ELSE '. The scheduler: ' + said END +
+    ' Revision status: ' + rev.status + '. ' +
+    CASE WHEN coalesce(rev.description, '') = '' THEN 'Helm recorded no description.'
+         ELSE 'Helm said: ' + rev.description END AS details,
   [{kind: 'Revision', name: rel.key + ' v' + rev.version, at: rev.last_deployed,
-    text: rev.status + ': ' + coalesce(rev.description, '')},
-   {kind: 'Hook', name: h.name, at: h.started_at, text: 'phase ' + coalesce(h.phase, 'unknown')},
+    text: rev.status + CASE WHEN coalesce(rev.description, '') = '' THEN ', no description'
+                            ELSE ': ' + rev.description END},
+   {kind: 'Hook', name: h.name, at: h.started_at, text: coalesce('phase ' + h.phase, 'no phase reported')},
    {kind: 'Pod', name: p.name, at: p.created_at, text: 'Pending, not scheduled'}] +
   CASE WHEN c IS NULL THEN [] ELSE [{kind: 'Condition', name: p.name, at: c.at,
     text: 'PodScheduled False ' + coalesce(c.reason, '') + ': ' + coalesce(c.message, '')}] END +
@@ -78,7 +81,7 @@ RETURN
    {at: h.started_at, what: 'hook ' + h.name + ' started'},
    {at: p.created_at, what: 'pod ' + p.name + ' created, waiting for a node'}] +
   [e IN events | {at: e.last_seen, what: e.reason + ': ' + e.message}] +
-  [{at: h.completed_at, what: 'hook ' + h.name + ' ended: ' + coalesce(h.phase, 'unknown')}] AS event_chain,
+  [{at: h.completed_at, what: 'hook ' + h.name + ' ended' + coalesce(': ' + h.phase, ', no phase reported')}] AS event_chain,
   {hook_namespace: p.namespace, pod: p.name, hook: h.name, job: run.name, fix: why[1],
    undo: CASE WHEN last_good IS NULL THEN 'helm uninstall ' + rel.name + ' -n ' + rel.namespace
               ELSE 'helm rollback ' + rel.name + ' ' + last_good + ' -n ' + rel.namespace END} AS vars

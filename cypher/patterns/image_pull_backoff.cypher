@@ -33,7 +33,8 @@ OPTIONAL MATCH (e:Event)-[:ABOUT]->(p)
 WHERE e.reason IN ['Failed', 'BackOff', 'ErrImagePull', 'InspectFailed'] AND e.type = 'Warning'
 WITH p, s, e ORDER BY e.last_seen
 WITH p, s, collect(e) AS events
-WITH p, s, events, coalesce(s.image, p.images[0]) AS image,
+// the image of the container whose status failed; the pod's only image where its status names none
+WITH p, s, events, coalesce(s.image, CASE WHEN size(p.images) = 1 THEN p.images[0] END) AS image,
      toLower(coalesce(s.message, '') + ' ' + reduce(t = '', e IN events | t + ' ' + e.message)) AS said
 WITH p, s, events, image, said,
      CASE
@@ -58,7 +59,8 @@ WITH p, s, events, image, cause,
        WHEN 'unreachable' THEN 'the registry cannot be reached (DNS, network or TLS)'
        ELSE 'the pull keeps failing (' + s.reason + ')'
      END AS why,
-     CASE WHEN size(split(image, '/')) > 1 AND (split(image, '/')[0] CONTAINS '.' OR split(image, '/')[0] CONTAINS ':'
+     CASE WHEN image IS NULL THEN null
+          WHEN size(split(image, '/')) > 1 AND (split(image, '/')[0] CONTAINS '.' OR split(image, '/')[0] CONTAINS ':'
                                                 OR split(image, '/')[0] = 'localhost')
           THEN split(image, '/')[0] ELSE 'docker.io' END AS registry
 OPTIONAL MATCH (p)-[:OWNED_BY]->(o1:Object) WHERE o1.kind <> 'Node'
@@ -82,20 +84,20 @@ WITH w, rel, pulling, first, p, good_version,
 RETURN
   rel.key AS release_key,
   {kind: w.kind, namespace: w.namespace, name: w.name} AS subject,
-  'Pod ' + p.name + ' cannot pull ' + first.image + ': ' + first.why +
+  'Pod ' + p.name + ' cannot pull ' + coalesce(first.image, 'an image (its status names none)') + ': ' + first.why +
     CASE WHEN size(pulling) > 1 THEN ' (' + size(pulling) + ' pods of ' + w.kind + ' ' + w.name + ')' ELSE '' END
     AS summary,
   'Pod ' + p.namespace + '/' + p.name + ' has waited in ' + first.s.reason + ' since ' + toString(first.s.at) +
-    ' on image ' + first.image + ' from ' + first.registry + '. ' +
+    coalesce(' on image ' + first.image + ' from ' + first.registry, ' (the status names no image)') + '. ' +
     CASE WHEN size(first.pull_secrets) > 0 THEN 'imagePullSecrets: ' +
       reduce(t = '', n IN first.pull_secrets | t + n + ' ') ELSE 'The pod has no imagePullSecrets. ' END +
     CASE WHEN first.s.message IS NULL THEN '' ELSE 'The kubelet: ' + first.s.message END AS details,
   [x IN pulling | {kind: 'Pod', name: x.p.name, at: x.s.at,
-    text: x.s.reason + ' for ' + x.image + CASE WHEN x.s.message IS NULL THEN '' ELSE ': ' + x.s.message END}] +
+    text: x.s.reason + coalesce(' for ' + x.image, '') + CASE WHEN x.s.message IS NULL THEN '' ELSE ': ' + x.s.message END}] +
   [e IN first.events[-5..] | {kind: 'Event', name: p.name, at: e.last_seen,
     text: e.reason + ' (x' + e.count + '): ' + e.message}] AS evidence,
   [{at: p.created_at, what: 'pod ' + p.name + ' created'},
-   {at: first.s.at, what: 'pod ' + p.name + ' ' + first.s.reason + ' on ' + first.image}] +
+   {at: first.s.at, what: 'pod ' + p.name + ' ' + first.s.reason + coalesce(' on ' + first.image, '')}] +
   [e IN first.events[-5..] | {at: e.last_seen, what: e.reason + ': ' + e.message}] AS event_chain,
   {namespace: p.namespace, pod: p.name, image: first.image, registry: first.registry, cause: first.cause,
    fix: CASE first.cause

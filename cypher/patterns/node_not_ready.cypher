@@ -34,9 +34,8 @@ WITH n, c, rel, collect(p) AS pods
 WHERE ($release_key IS NULL OR rel.key = $release_key)
 WITH n, c, rel, pods,
      CASE WHEN c.status = 'Unknown' OR n.ready_reason = 'NodeStatusUnknown'
-            THEN 'its kubelet stopped reporting (Ready Unknown: ' +
-              coalesce(c.message, 'Kubelet stopped posting node status.') + ')'
-          ELSE 'Ready is False: ' + coalesce(c.reason, n.ready_reason, 'KubeletNotReady') +
+            THEN 'its kubelet stopped reporting (Ready Unknown' + coalesce(': ' + c.message, ', no message') + ')'
+          ELSE 'Ready is False' + coalesce(': ' + coalesce(c.reason, n.ready_reason), ' with no reason given') +
             CASE WHEN c.message IS NULL THEN '' ELSE ' (' + c.message + ')' END END AS why
 RETURN
   rel.key AS release_key,
@@ -45,7 +44,8 @@ RETURN
     CASE WHEN size(pods) = 0 THEN ''
          WHEN rel IS NULL THEN '; ' + size(pods) + ' pod(s) on it are cut off'
          ELSE '; ' + size(pods) + ' pod(s) of release ' + rel.key + ' run on it' END AS summary,
-  'Node ' + n.name + ' has not been Ready since ' + coalesce(toString(c.at), 'unknown') + '. ' +
+  'Node ' + n.name + coalesce(' has not been Ready since ' + toString(c.at), ' is not Ready (since when is not recorded)') +
+    '. ' +
     CASE WHEN size(coalesce(n.taints, [])) > 0 THEN 'Taints: ' +
       reduce(t = '', x IN n.taints | t + x + ' ') + '. ' ELSE '' END +
     CASE WHEN size(coalesce(n.pressure, [])) > 0 THEN 'Pressure: ' +
@@ -54,13 +54,13 @@ RETURN
          ELSE 'Pods on it: ' + reduce(t = '', p IN pods | t + CASE WHEN t = '' THEN '' ELSE ', ' END +
            p.namespace + '/' + p.name + CASE WHEN p.ready THEN '' ELSE ' (not ready)' END) + '.' END AS details,
   [{kind: 'Node', name: n.name, at: c.at,
-    text: 'Ready ' + coalesce(c.status, 'False') + ' ' + coalesce(c.reason, n.ready_reason, '') + ': ' +
-      coalesce(c.message, '')}] +
+    text: 'Ready ' + c.status + coalesce(' ' + coalesce(c.reason, n.ready_reason), '') +
+      coalesce(': ' + c.message, ', no message')}] +
   [p IN pods | {kind: 'Pod', name: p.namespace + '/' + p.name, at: p.created_at,
-    text: 'on ' + n.name + ', phase ' + coalesce(p.phase, '?') + CASE WHEN p.ready THEN ', ready' ELSE ', not ready' END}]
+    text: 'on ' + n.name + coalesce(', phase ' + p.phase, ', no phase reported') + CASE WHEN p.ready THEN ', ready' ELSE ', not ready' END}]
     AS evidence,
-  [{at: c.at, what: 'node ' + n.name + ' Ready ' + coalesce(c.status, 'False') + ' (' +
-     coalesce(c.reason, n.ready_reason, '') + ')'}] AS event_chain,
+  [{at: c.at, what: 'node ' + n.name + ' Ready ' + c.status +
+     coalesce(' (' + coalesce(c.reason, n.ready_reason) + ')', '')}] AS event_chain,
   {node: n.name, namespace: coalesce(pods[0].namespace, 'default'),
    fix: CASE
      WHEN why CONTAINS 'NetworkPluginNotReady' OR why CONTAINS 'cni'

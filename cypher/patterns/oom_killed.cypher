@@ -29,9 +29,12 @@ OPTIONAL MATCH (p)-[:HAD_STATE]->(now_state:ContainerState)
 WHERE now_state.container = container AND now_state.restart_count > last_killed
 WITH p, container, kills, last, collect(now_state.state) AS later
 WHERE size(p.waiting_reasons) > 0 OR NOT p.ready OR kills >= 3 OR p.restarts >= 3 OR size(later) = 0
-// The memory limit: per container in spec order; with one container it is that container's
+// The memory limit: per container in spec order; with one container, or all alike, it is that container's;
+// otherwise the list, since the graph does not record which limit is the killed container's
 WITH p, container, kills, last,
      CASE WHEN size(coalesce(p.memory_limits, [])) = 1 THEN p.memory_limits[0]
+          WHEN size(p.memory_limits) > 1 AND all(l IN p.memory_limits WHERE l = p.memory_limits[0])
+            THEN p.memory_limits[0]
           WHEN any(l IN coalesce(p.memory_limits, []) WHERE l <> '')
             THEN reduce(s = '', l IN p.memory_limits | s + CASE WHEN s = '' THEN '' ELSE ', ' END +
                         CASE WHEN l = '' THEN 'none' ELSE l END)
@@ -54,25 +57,31 @@ WITH w, rel, killed, limit, doubled, killed[0].p AS p, killed[0].container AS co
 RETURN
   rel.key AS release_key,
   {kind: w.kind, namespace: w.namespace, name: w.name} AS subject,
-  'Container ' + container + ' of ' + p.name + ' was OOMKilled (exit ' + coalesce(toString(last.exit_code), '137') +
-    ')' + CASE WHEN limit = '' THEN ' with no memory limit set: the node ran out of memory'
+  'Container ' + container + ' of ' + p.name + ' was OOMKilled' + coalesce(' (exit ' + toString(last.exit_code) + ')', '') +
+    CASE WHEN limit = '' THEN ' with no memory limit set: the node ran out of memory'
+               WHEN limit CONTAINS ', ' THEN ': its pod' + "'" + 's containers have memory limits ' + limit +
+                 ' (in spec order; which is ' + container + "'" + 's is not recorded)'
                ELSE ': it needs more than its memory limit of ' + limit END +
     CASE WHEN size(killed) > 1 THEN ' (' + size(killed) + ' pods of ' + w.kind + ' ' + w.name + ')' ELSE '' END
     AS summary,
-  'Pod ' + p.namespace + '/' + p.name + ', container ' + container + ' (' + coalesce(last.image, p.images[0], '') +
-    '): terminated with reason OOMKilled, exit code ' + coalesce(toString(last.exit_code), '137') + ' at ' +
-    toString(last.finished_at) + ' after running since ' + toString(last.started_at) + '; ' + killed[0].kills +
+  'Pod ' + p.namespace + '/' + p.name + ', container ' + container + coalesce(' (' + last.image + ')', '') +
+    ': terminated with reason OOMKilled' + coalesce(', exit code ' + toString(last.exit_code), ', no exit code recorded') +
+    coalesce(' at ' + toString(last.finished_at), '') + coalesce(' after running since ' + toString(last.started_at), '') +
+    '; ' + killed[0].kills +
     ' OOM kill(s) seen, ' + p.restarts + ' restarts in all; now ' +
-    CASE WHEN size(p.waiting_reasons) > 0 THEN 'waiting: ' + reduce(s = '', r IN p.waiting_reasons | s + r + ' ')
+    CASE WHEN size(p.waiting_reasons) > 0
+           THEN 'waiting: ' + reduce(s = '', r IN p.waiting_reasons | s + CASE WHEN s = '' THEN '' ELSE ', ' END + r)
          WHEN p.ready THEN 'running' ELSE 'not ready' END +
-    '. Memory limit: ' + CASE WHEN limit = '' THEN 'none' ELSE limit END + '.' AS details,
+    CASE WHEN limit CONTAINS ', ' THEN '. Memory limits of its containers in spec order: ' ELSE '. Memory limit: ' END +
+    CASE WHEN limit = '' THEN 'none' ELSE limit END + '.' AS details,
   [k IN killed | {kind: 'Pod', name: k.p.name, at: k.last.finished_at,
-    text: 'container ' + k.container + ' terminated: OOMKilled, exit code ' +
-      coalesce(toString(k.last.exit_code), '137') + ', memory limit ' + CASE WHEN limit = '' THEN 'none' ELSE limit END +
+    text: 'container ' + k.container + ' terminated: OOMKilled' +
+      coalesce(', exit code ' + toString(k.last.exit_code), ', no exit code recorded') +
+      CASE WHEN limit CONTAINS ', ' THEN ', pod memory limits ' ELSE ', memory limit ' END + CASE WHEN limit = '' THEN 'none' ELSE limit END +
       ', restarts ' + k.p.restarts}] AS evidence,
   [{at: last.started_at, what: 'container ' + container + ' of ' + p.name + ' started'},
-   {at: last.finished_at, what: 'container ' + container + ' OOMKilled (exit ' +
-     coalesce(toString(last.exit_code), '137') + ')'}] AS event_chain,
+   {at: last.finished_at, what: 'container ' + container + ' OOMKilled' +
+     coalesce(' (exit ' + toString(last.exit_code) + ')', '')}] AS event_chain,
   {namespace: p.namespace, pod: p.name, container: container, memory_limit: limit, new_limit: doubled,
    raise_limit: CASE
      WHEN rel IS NOT NULL THEN 'helm upgrade ' + rel.name + ' <chart> -n ' + rel.namespace +

@@ -74,16 +74,17 @@ WITH rel, rev, now, r, o,
        WHEN o IS NULL THEN 'missing'
        WHEN o.kind IN ['Deployment', 'StatefulSet', 'ReplicaSet'] AND coalesce(o.replicas, 1) > 0
             AND coalesce(o.ready_replicas, 0) < coalesce(o.replicas, 1)
-         THEN 'failed: ' + coalesce(o.ready_replicas, 0) + '/' + coalesce(o.replicas, 1) + ' ready' +
+         THEN 'failed: ' + coalesce(o.ready_replicas, 0) + coalesce('/' + o.replicas, ' (spec.replicas not recorded)') +
+              ' ready' +
               coalesce(' (' + o.progressing_reason + ')', '')
        WHEN o.kind = 'DaemonSet' AND coalesce(o.ready_replicas, 0) < coalesce(o.desired_scheduled, 0)
          THEN 'failed: ' + coalesce(o.ready_replicas, 0) + '/' + o.desired_scheduled + ' ready'
        WHEN o.kind = 'Job' AND o.failed_reason IS NOT NULL
          THEN 'failed: ' + o.failed_reason + coalesce(' (' + o.failed_message + ')', '')
        WHEN o.kind = 'PersistentVolumeClaim' AND coalesce(o.phase, 'Pending') <> 'Bound'
-         THEN 'failed: ' + coalesce(o.phase, 'Pending') + ', not bound'
+         THEN 'failed: ' + coalesce(o.phase, 'no phase reported') + ', not bound'
        WHEN o.kind = 'Pod' AND NOT (o.phase = 'Succeeded' OR (o.phase = 'Running' AND o.ready))
-         THEN 'failed: pod ' + coalesce(o.phase, 'unknown') + CASE WHEN o.ready THEN '' ELSE ', not ready' END
+         THEN 'failed: pod ' + coalesce(o.phase, 'with no phase reported') + CASE WHEN o.ready THEN '' ELSE ', not ready' END
        ELSE 'healthy'
      END AS state
 WITH rel, rev, now, collect({ref: r.ref, kind: r.kind, name: r.name, state: state,
@@ -111,9 +112,11 @@ RETURN
     d.state) + '.\n' +
     CASE WHEN size(gone) > 0 THEN bad[0].ref + ' was deleted at ' + toString(gone[0].deleted_at) +
          ' (not by helm: the revision still declares it). ' ELSE '' END +
-    'Helm said: ' + coalesce(rev.description, '') AS details,
+    CASE WHEN coalesce(rev.description, '') = '' THEN 'Helm recorded no description.'
+         ELSE 'Helm said: ' + rev.description END AS details,
   [{kind: 'Revision', name: rel.key + ' v' + rev.version, at: rev.last_deployed,
-    text: rev.status + ': ' + coalesce(rev.description, '')}] +
+    text: rev.status + CASE WHEN coalesce(rev.description, '') = '' THEN ', no description'
+                            ELSE ': ' + rev.description END}] +
   [d IN bad | {kind: d.kind, name: d.ref, at: d.at, text: d.state}] +
   [d IN healthy | {kind: d.kind, name: d.ref, at: d.at, text: 'healthy'}] AS evidence,
   [{at: rev.last_deployed, what: 'revision ' + rev.version + ' ' + rev.status}] +

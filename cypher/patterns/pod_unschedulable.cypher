@@ -99,9 +99,10 @@ RETURN
     CASE WHEN first.nodes IS NULL THEN '' ELSE 'None of the ' + first.nodes + ' nodes fit: ' +
       CASE WHEN first.why_nodes ENDS WITH '.' OR first.why_nodes ENDS WITH ','
            THEN left(first.why_nodes, size(first.why_nodes) - 1) ELSE first.why_nodes END + '. ' END +
-    'The scheduler: ' + first.said AS details,
+    CASE WHEN first.said = '' THEN 'The scheduler gave no message.' ELSE 'The scheduler: ' + first.said END AS details,
   [x IN pending | {kind: 'Pod', name: x.p.name, at: x.p.created_at,
-    text: 'Pending, not scheduled: ' + coalesce(x.cond.message, x.said)}] +
+    text: 'Pending, not scheduled' + CASE WHEN coalesce(x.cond.message, '') <> '' THEN ': ' + x.cond.message
+                                          WHEN x.said <> '' THEN ': ' + x.said ELSE ', no message' END}] +
   [e IN first.events[..5] | {kind: 'Event', name: p.name, at: e.last_seen,
     text: e.reason + ' (x' + e.count + '): ' + e.message}] +
   [c IN first.claims | {kind: 'PersistentVolumeClaim', name: c.name, at: null,

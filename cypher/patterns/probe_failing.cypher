@@ -38,9 +38,14 @@ WHERE (probe = 'readiness' AND NOT p.ready AND NOT 'CrashLoopBackOff' IN p.waiti
        AND size(p.waiting_reasons) = 0)
    OR (probe IN ['liveness', 'startup'] AND (size(kills) > 0 OR failures >= 3)
        AND (NOT p.ready OR size(p.waiting_reasons) > 0 OR lately))
-// The container the events name (fieldPath spec.containers{main})
+// The container the events name (fieldPath spec.containers{web}); an event without a fieldPath names none,
+// and then only a pod with a single (non-init) container tells which it is
 WITH p, probe, unhealthy, failures, last_failed, kills,
-     coalesce(split(split(unhealthy[0].involved_field, '{')[-1], '}')[0], 'main') AS container
+     split(split(unhealthy[0].involved_field, '{')[-1], '}')[0] AS named,
+     COLLECT { MATCH (p)-[:HAD_STATE]->(s:ContainerState) WHERE NOT coalesce(s.init, false)
+               RETURN DISTINCT s.container } AS seen
+WITH p, probe, unhealthy, failures, last_failed, kills,
+     coalesce(named, CASE WHEN size(seen) = 1 THEN seen[0] END) AS container
 // Readiness is only about this pod's traffic when a liveness problem is not there as well
 WITH p, collect({probe: probe, unhealthy: unhealthy, failures: failures, last_failed: last_failed, kills: kills,
                  container: container}) AS probes
@@ -67,14 +72,16 @@ WITH w, rel, failing, first, p, worst, toUpper(left(worst.probe, 1)) + substring
 RETURN
   rel.key AS release_key,
   {kind: w.kind, namespace: w.namespace, name: w.name} AS subject,
-  Probe + ' probe of ' + p.name + ' (container ' + worst.container + ') keeps failing: ' + first.why +
+  Probe + ' probe of ' + p.name + coalesce(' (container ' + worst.container + ')', ' (the kubelet named no container)') +
+    ' keeps failing: ' + first.why +
     CASE WHEN worst.probe = 'readiness' THEN '; the pod is not ready'
          ELSE '; the kubelet restarts the container (' + p.restarts + ' restarts)' END +
     CASE WHEN size(failing) > 1 THEN ' (' + size(failing) + ' pods of ' + w.kind + ' ' + w.name + ')' ELSE '' END
     AS summary,
   'Pod ' + p.namespace + '/' + p.name + ' (phase ' + p.phase + ', ' + CASE WHEN p.ready THEN 'ready' ELSE 'not ready' END +
     ', ' + p.restarts + ' restarts): the ' + worst.probe + ' probe failed ' + worst.failures + ' times, last at ' +
-    toString(worst.last_failed) + '. The kubelet: ' + first.said +
+    toString(worst.last_failed) +
+    CASE WHEN first.said IS NULL THEN '. The kubelet gave no message' ELSE '. The kubelet: ' + first.said END +
     CASE WHEN size(worst.kills) > 0 THEN '. ' + worst.kills[0].message ELSE '' END AS details,
   [x IN failing | {kind: 'Pod', name: x.p.name, at: x.worst.last_failed,
     text: x.worst.probe + ' probe failed ' + x.worst.failures + ' times; ' +

@@ -44,13 +44,15 @@ RETURN
   {kind: w.kind, namespace: w.namespace, name: w.name} AS subject,
   c.kind + ' ' + c.name + ' cannot create pods: ' +
     CASE WHEN must_specify IS NOT NULL THEN 'ResourceQuota ' + quota + ' requires every pod to set ' + must_specify
-         ELSE 'ResourceQuota ' + quota + ' is exceeded (requested ' + coalesce(requested, '?') + ', used ' +
-           coalesce(used, '?') + ', limited ' + coalesce(limited, '?') + ')' END AS summary,
-  c.kind + ' ' + c.namespace + '/' + c.name + ' has ' + coalesce(toString(c.available_replicas), '?') + ' of ' +
-    coalesce(toString(c.replicas), '?') + ' pods available; the API server refused its pods ' +
+         ELSE 'ResourceQuota ' + quota + ' is exceeded' +
+           CASE WHEN requested IS NULL AND used IS NULL AND limited IS NULL THEN ' (the message gives no amounts)'
+                ELSE ' (' + substring(coalesce(', requested ' + requested, '') + coalesce(', used ' + used, '') +
+                                      coalesce(', limited ' + limited, ''), 2) + ')' END END AS summary,
+  c.kind + ' ' + c.namespace + '/' + c.name + ' has ' + coalesce(toString(c.available_replicas), 'no count of') +
+    coalesce(' of ' + toString(c.replicas), '') + ' pods available; the API server refused its pods ' +
     reduce(n = 0, e IN events | n + e.count) + ' times since ' + toString(last.first_seen) + ': ' + said AS details,
   [{kind: c.kind, name: c.name, at: last.last_seen,
-    text: coalesce(toString(c.available_replicas), '?') + '/' + coalesce(toString(c.replicas), '?') + ' available'}] +
+    text: coalesce(toString(c.available_replicas), 'no count of') + coalesce('/' + toString(c.replicas), '') + ' available'}] +
   [e IN events[..5] | {kind: 'Event', name: c.name, at: e.last_seen, text: e.reason + ' (x' + e.count + '): ' + e.message}]
     AS evidence,
   [{at: last.first_seen, what: 'first FailedCreate: ' + said}] +

@@ -37,7 +37,7 @@ OPTIONAL MATCH (rel)-[:HAS_REVISION]->(prev:Revision)
 WHERE prev.version < rel.latest_version AND prev.status IN ['deployed', 'superseded']
 WITH d, c, rs, pods, rel, max(prev.version) AS good_version
 WITH d, c, rs, pods, rel, good_version,
-     [p IN pods | p.name + ' ' + coalesce(p.phase, '?') +
+     [p IN pods | p.name + ' ' + coalesce(p.phase, 'with no phase reported') +
        CASE WHEN size(coalesce(p.waiting_reasons, [])) > 0
             THEN ' (' + reduce(t = '', r IN p.waiting_reasons | t + CASE WHEN t = '' THEN '' ELSE ', ' END + r) + ')'
             WHEN p.ready THEN ' ready' ELSE ' not ready' END +
@@ -45,16 +45,16 @@ WITH d, c, rs, pods, rel, good_version,
 RETURN
   rel.key AS release_key,
   {kind: 'Deployment', namespace: d.namespace, name: d.name} AS subject,
-  'Deployment ' + d.name + ' rollout is stuck: ' + coalesce(c.message, 'ProgressDeadlineExceeded') + ' ' +
-    coalesce(d.available_replicas, 0) + '/' + coalesce(d.replicas, 1) + ' available, ' +
+  'Deployment ' + d.name + ' rollout is stuck: ' + coalesce(c.message, 'ProgressDeadlineExceeded, with no message.') + ' ' +
+    coalesce(d.available_replicas, 0) + coalesce('/' + d.replicas, ' (spec.replicas not recorded)') + ' available, ' +
     coalesce(d.updated_replicas, 0) + ' updated' AS summary,
-  'Progressing=False (ProgressDeadlineExceeded) since ' + toString(c.at) + '. ' +
+  'Progressing=False (ProgressDeadlineExceeded)' + coalesce(' since ' + toString(c.at), '') + '. ' +
     CASE WHEN rs IS NULL THEN 'No ReplicaSet of it is known.'
          WHEN size(pods) = 0 THEN 'ReplicaSet ' + rs.name + ' has no pods: look for FailedCreate events on it.'
          ELSE 'Pods of ReplicaSet ' + rs.name + ': ' + reduce(t = '', l IN pod_lines | t +
            CASE WHEN t = '' THEN '' ELSE '; ' END + l) + '.' END AS details,
-  [{kind: 'Deployment', name: d.name, at: c.at, text: 'Progressing False ProgressDeadlineExceeded: ' +
-     coalesce(c.message, '')}] +
+  [{kind: 'Deployment', name: d.name, at: c.at, text: 'Progressing False ProgressDeadlineExceeded' +
+     coalesce(': ' + c.message, ', no message')}] +
   CASE WHEN rs IS NULL THEN [] ELSE [{kind: 'ReplicaSet', name: rs.name, at: rs.created_at,
      text: coalesce(rs.available_replicas, 0) + '/' + coalesce(rs.replicas, 0) + ' available'}] END +
   [i IN range(0, size(pods) - 1) | {kind: 'Pod', name: pods[i].name, at: pods[i].created_at, text: pod_lines[i]}]

@@ -76,7 +76,7 @@ RETURN
          '(install/upgrade/rollback) is in progress"' ELSE '' END AS summary,
   'Revision ' + rev.version + ' (' + coalesce(rev.description, '') + ') was written at ' +
     toString(rev.last_deployed) + ' and is still ' + rev.status + '. ' + why +
-    CASE WHEN size(ops) = 0 THEN 'No helm process was traced (eBPF off or not running then), so "stuck" is ' +
+    CASE WHEN size(ops) = 0 THEN 'No helm process was traced (eBPF off or not running then), so whether it is stuck is ' +
          'judged by age: older than ' + toString($stuck_release_timeout) + 's. '
          ELSE 'No traced helm process is running for it now. ' END +
     CASE WHEN last_good IS NULL THEN 'There is no earlier deployed revision: this was the first install.'

@@ -63,20 +63,22 @@ WITH rel, rev, said, r, w,
      CASE WHEN p IS NULL THEN null ELSE {pod: p, why: CASE
        WHEN 'CrashLoopBackOff' IN waiting
          THEN 'crash loop (CrashLoopBackOff' + coalesce(', last exit code ' + toString(last_exit.exit_code), '') +
-              coalesce(' ' + last_exit.reason, '') + ', ' + coalesce(toString(p.restarts), '?') + ' restarts)'
+              coalesce(' ' + last_exit.reason, '') + coalesce(', ' + toString(p.restarts) + ' restarts', '') + ')'
        WHEN any(x IN waiting WHERE x IN ['ImagePullBackOff', 'ErrImagePull', 'InvalidImageName'])
          THEN 'image pull (' + [x IN waiting WHERE x IN ['ImagePullBackOff', 'ErrImagePull', 'InvalidImageName']][0] +
-              ' ' + coalesce(p.images[0], '') + ')'
+              coalesce(' ' + [(p)-[:HAD_STATE]->(x:ContainerState)
+                              WHERE x.reason IN ['ImagePullBackOff', 'ErrImagePull', 'InvalidImageName']
+                                AND x.image IS NOT NULL | x.image][0], '') + ')'
        WHEN any(x IN waiting WHERE x IN ['CreateContainerConfigError', 'CreateContainerError'])
          THEN 'config error (' + [x IN waiting WHERE x IN ['CreateContainerConfigError', 'CreateContainerError']][0] + ')'
        WHEN p.phase = 'Pending' AND p.node_name IS NULL
          THEN 'pending, not scheduled' + coalesce(': ' + unscheduled.message, '')
        WHEN p.phase = 'Pending'
          THEN 'pending on ' + p.node_name + CASE WHEN size(waiting) > 0 THEN ' (' + waiting[0] + ')' ELSE '' END
-       WHEN unhealthy IS NOT NULL THEN 'probe failing: ' + unhealthy.message
+       WHEN unhealthy IS NOT NULL THEN 'probe failing' + coalesce(': ' + unhealthy.message, ' (no message)')
        WHEN p.phase = 'Running' THEN 'running but not ready' +
          CASE WHEN coalesce(p.has_readiness_probe, false) THEN ' (readiness probe has not passed yet)' ELSE '' END
-       ELSE coalesce(p.phase, 'unknown') + ', not ready' END} END AS pod_state
+       ELSE coalesce(p.phase, 'no phase reported') + ', not ready' END} END AS pod_state
 WITH rel, rev, said, r, w, pod_state ORDER BY pod_state.pod.name
 WITH rel, rev, said, r, w, collect(pod_state) AS pods
 OPTIONAL MATCH (we:Event)-[:ABOUT]->(w)
