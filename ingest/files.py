@@ -160,6 +160,9 @@ class FileSource:
             where = f"{path}:{mark.line + 1}" if mark else str(path)
             self.problems.append(InputProblem(where, f"not valid JSON or YAML ({getattr(exc, 'problem', exc)})"))
             return
+        except ValueError as exc:  # PyYAML reads an unquoted impossible date (2026-13-45) and fails on it
+            self.problems.append(InputProblem(str(path), f"YAML holds a value that cannot be read: {exc}"))
+            return
         if not all(_is_record(d) for d in documents if d is not None) and _text_log(text):
             yield from self._read_log(path, text)
             return

@@ -75,6 +75,17 @@ KINDS: tuple[Kind, ...] = (
     Kind("Job", "batch/v1", "jobs"),
     Kind("Pod", "v1", "pods"),
     Kind("Event", "v1", "events"),
+    # What the cluster's own failures need beyond Helm (workloads of any owner, networking, storage, nodes)
+    Kind("CronJob", "batch/v1", "cronjobs"),
+    Kind("HorizontalPodAutoscaler", "autoscaling/v2", "horizontalpodautoscalers"),
+    Kind("PodDisruptionBudget", "policy/v1", "poddisruptionbudgets"),
+    Kind("EndpointSlice", "discovery.k8s.io/v1", "endpointslices"),
+    Kind("Ingress", "networking.k8s.io/v1", "ingresses"),
+    Kind("IngressClass", "networking.k8s.io/v1", "ingressclasses", namespaced=False),
+    Kind("NetworkPolicy", "networking.k8s.io/v1", "networkpolicies"),
+    Kind("PersistentVolume", "v1", "persistentvolumes", namespaced=False),
+    Kind("StorageClass", "storage.k8s.io/v1", "storageclasses", namespaced=False),
+    Kind("CertificateSigningRequest", "certificates.k8s.io/v1", "certificatesigningrequests", namespaced=False),
 )
 
 WATCH_SECONDS = 240
@@ -185,9 +196,12 @@ class KindWatcher:
         while True:
             body = json.loads(self._get({"limit": PAGE, "continue": token}, stream=False).data)
             for item in body.get("items") or []:
+                if not isinstance(item, dict):  # the API server never sends one; a proxy in between might
+                    log.warning("%s: skipped a list item that is not an object", self.kind.kind)
+                    continue
                 item.setdefault("kind", self.kind.kind)
                 item.setdefault("apiVersion", self.kind.api_version)
-                uid = item.get("metadata", {}).get("uid")
+                uid = _meta(item).get("uid")
                 if uid:
                     seen[uid] = _minimal(item)
                 self._emit("SNAPSHOT", item)
@@ -207,18 +221,21 @@ class KindWatcher:
         try:
             for line in _lines(response, self.stop):
                 event = json.loads(line)
+                if not isinstance(event, dict) or not isinstance(event.get("object") or {}, dict):
+                    log.warning("%s: skipped a watch event that is not an object", self.kind.kind)
+                    continue
                 kind, obj = event.get("type"), event.get("object") or {}
                 if kind == "ERROR":
                     if obj.get("code") == 410:
                         raise ApiException(status=410, reason=obj.get("message"))
                     raise ApiException(status=obj.get("code") or 500, reason=obj.get("message"))
-                version = (obj.get("metadata") or {}).get("resourceVersion")
+                version = _meta(obj).get("resourceVersion")
                 if kind == "BOOKMARK":
                     self.resource_version = version or self.resource_version
                     continue
                 obj.setdefault("kind", self.kind.kind)
                 obj.setdefault("apiVersion", self.kind.api_version)
-                uid = (obj.get("metadata") or {}).get("uid")
+                uid = _meta(obj).get("uid")
                 if uid:
                     if kind == "DELETED":
                         self.known.pop(uid, None)
@@ -230,8 +247,10 @@ class KindWatcher:
             response.release_conn()
 
     def _emit(self, action: str, obj: dict[str, Any]) -> None:
-        obj.get("metadata", {}).pop("managedFields", None)
-        self.out.put(Observation("k8s", action, obj, utc_now(), f"watch:{self.kind.kind}"))
+        meta = obj.get("metadata")
+        if isinstance(meta, dict):
+            meta.pop("managedFields", None)
+        self.out.put(Observation("k8s", action, obj, utc_now(), _origin(self.kind.kind, meta)))
         if self.listener is not None:
             self.listener(action, obj)
 
@@ -242,8 +261,22 @@ class KindWatcher:
         self.known = {}
 
 
+def _meta(obj: dict[str, Any]) -> dict[str, Any]:
+    """An object's metadata, or {} when it is missing or not an object (the graph writer then names the record)."""
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+def _origin(kind: str, meta: Any) -> str:
+    """Where an observation came from, for a rejection message: the watch, the kind and the object's name."""
+    if isinstance(meta, dict) and isinstance(meta.get("name"), str):
+        namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) else ""
+        return f"watch:{kind} {namespace + '/' if namespace else ''}{meta['name']}"
+    return f"watch:{kind}"
+
+
 def _minimal(obj: dict[str, Any]) -> dict[str, Any]:
-    meta = obj.get("metadata") or {}
+    meta = _meta(obj)
     return {"kind": obj.get("kind"), "apiVersion": obj.get("apiVersion"),
             "metadata": {k: meta.get(k) for k in ("uid", "name", "namespace", "labels", "annotations")
                          if meta.get(k) is not None}}

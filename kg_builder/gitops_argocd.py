@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from kg_builder import operations, webhook_context
-from kg_builder.keys import release_key
+from kg_builder.keys import release_key, resource_version
 from kg_builder.statements import LINKS, Emitted, Statement
 from kg_builder.times import parse_time
 from kgrca.contracts import Observation
@@ -219,8 +219,7 @@ def _argo_app_rows(obj: Obj, observation: Observation, release: tuple[str, str] 
 
 
 def _resource_version(meta: Obj) -> int:
-    version = str(meta.get("resourceVersion") or "")
-    return int(version) if version.isdigit() else -1
+    return resource_version(meta)
 
 
 # --- the helm runs an Application witnessed -------------------------------------------------------------------

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from kg_builder import operations
-from kg_builder.keys import release_key, resource_ref
+from kg_builder.keys import release_key, resource_ref, resource_version
 from kg_builder.statements import HISTORY, Emitted, Statement
 from kg_builder.times import parse_time
 from kgrca.contracts import Observation
@@ -121,8 +121,7 @@ def _reference(ref: Obj, obj: Obj) -> tuple[str, str, str] | None:
 
 
 def _resource_version(obj: Obj) -> int:
-    version = str(obj["metadata"].get("resourceVersion") or "")
-    return int(version) if version.isdigit() else -1
+    return resource_version(obj["metadata"])
 
 
 # --- properties -------------------------------------------------------------------------------------------

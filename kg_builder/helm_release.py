@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from kg_builder import validation
 from kgrca import yamlio
 from kgrca.contracts import PermanentError
 from kgrca.redaction import redact_text
@@ -80,25 +81,32 @@ class HelmRelease:
 def is_release_storage(obj: dict[str, Any]) -> bool:
     """True for a Secret or ConfigMap that holds a Helm (3 or 4) release."""
     kind = obj.get("kind")
-    labels = (obj.get("metadata") or {}).get("labels") or {}
+    labels = _map(_map(obj.get("metadata")).get("labels"))
     if kind == "Secret":
         return obj.get("type") == SECRET_TYPE
-    return kind == "ConfigMap" and labels.get("owner") == "helm" and "release" in (obj.get("data") or {})
+    return kind == "ConfigMap" and labels.get("owner") == "helm" and "release" in _map(obj.get("data"))
+
+
+def _map(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def storage_name(obj: dict[str, Any]) -> str:
-    meta = obj.get("metadata") or {}
+    meta = _map(obj.get("metadata"))
     return f"{obj.get('kind')} {meta.get('namespace', '')}/{meta.get('name', '')}"
 
 
 def decode_storage(obj: dict[str, Any]) -> dict[str, Any]:
     """The release JSON held by a release Secret or ConfigMap; PermanentError naming the object if corrupt."""
-    data = obj.get("data") or {}
+    data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
     encoded = data.get("release")
     if not encoded:
         raise PermanentError(f"{storage_name(obj)}: no 'release' key in data")
+    if not isinstance(encoded, str | bytes):
+        raise PermanentError(f"{storage_name(obj)}: field data.release: expected a string, got "
+                             f"{type(encoded).__name__}")
     try:
-        raw = encoded.encode("ascii") if isinstance(encoded, str) else bytes(encoded)
+        raw = encoded.encode("ascii") if isinstance(encoded, str) else encoded
         if obj.get("kind") == "Secret":
             raw = base64.b64decode(raw, validate=True)  # the API server's own layer
         return decode_release(raw)
@@ -163,23 +171,32 @@ def parse_manifest(manifest: str, default_namespace: str) -> list[ManifestObject
         source = _SOURCE.search(document)
         try:
             body = yamlio.safe_load(document)
-        except yaml.YAMLError:
+        except (yaml.YAMLError, RecursionError, ValueError):  # PyYAML's timestamps raise ValueError (month 13)
             continue
         for item in _items(body):
-            meta = item.get("metadata") or {}
-            if not item.get("kind") or not meta.get("name"):
+            # a document that is no Kubernetes object (metadata not a map, a kind or name not a string) is skipped
+            # like one that does not parse: the API server would have refused it
+            meta = item.get("metadata")
+            if not isinstance(meta, dict) or not _text(item.get("kind")) or not _text(meta.get("name")):
                 continue
+            namespace = meta.get("namespace") if _text(meta.get("namespace")) else None
+            api_version = item.get("apiVersion")
             objects.append(ManifestObject(
-                api_version=str(item.get("apiVersion", "")), kind=str(item["kind"]), name=str(meta["name"]),
-                namespace=None if item["kind"] in CLUSTER_SCOPED else meta.get("namespace") or default_namespace,
+                api_version=api_version if isinstance(api_version, str) else "", kind=item["kind"], name=meta["name"],
+                namespace=None if item["kind"] in CLUSTER_SCOPED else namespace or default_namespace,
                 source=source.group(1).strip() if source else None))
     return objects
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
 
 
 def _items(body: Any) -> list[dict[str, Any]]:
     if not isinstance(body, dict):
         return []
-    if body.get("kind", "").endswith("List") and isinstance(body.get("items"), list):
+    kind = body.get("kind")
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(body.get("items"), list):
         return [item for item in body["items"] if isinstance(item, dict)]
     return [body]
 
@@ -190,16 +207,20 @@ def _time(value: Any) -> str | None:
 
 def read_release(obj: dict[str, Any]) -> HelmRelease:
     """The release a storage object holds, with the labels Helm keeps outside the JSON as fallbacks."""
-    meta = obj.get("metadata") or {}
-    labels = meta.get("labels") or {}
+    meta = _map(obj.get("metadata"))
+    labels = _map(meta.get("labels"))
     release = decode_storage(obj)
+    validation.check_release(release, storage_name(obj))  # a field of the wrong type rejects the revision, named
     info = release.get("info") or {}
     chart_meta = (release.get("chart") or {}).get("metadata") or {}
     namespace = release.get("namespace") or meta.get("namespace") or "default"
     config = release.get("config") or {}
     version = release.get("version") or labels.get("version")
     name = release.get("name") or labels.get("name")
-    if not name or not str(version or "").isdigit():
+    version = str(version or "")
+    # ASCII digits only ("²" is a digit to isdigit, not to int) and within helm's int revision
+    if not isinstance(name, str) or not name or not (version.isascii() and version.isdigit()) \
+            or len(version) > 9:
         raise PermanentError(f"{storage_name(obj)}: release has no name or revision number")
     return HelmRelease(
         name=name, namespace=namespace, version=int(version),
@@ -224,10 +245,11 @@ def _revision(value: Any) -> int | None:
 
 def hook_namespace(hook: dict[str, Any], default_namespace: str) -> str:
     """The namespace a hook's object lives in (its manifest may name one)."""
+    manifest = hook.get("manifest")
     try:
-        body = yamlio.safe_load(hook.get("manifest") or "")
-    except yaml.YAMLError:
+        body = yamlio.safe_load(manifest) if isinstance(manifest, str) and manifest else None
+    except (yaml.YAMLError, RecursionError, ValueError):  # PyYAML's timestamps raise ValueError (month 13)
         return default_namespace
-    if isinstance(body, dict):
-        return (body.get("metadata") or {}).get("namespace") or default_namespace
-    return default_namespace
+    meta = body.get("metadata") if isinstance(body, dict) else None
+    namespace = meta.get("namespace") if isinstance(meta, dict) else None
+    return namespace if isinstance(namespace, str) and namespace else default_namespace

@@ -10,9 +10,21 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from kg_builder import ci_pods, gitops_argocd, gitops_flux, helm_errors, helm_release, validation, webhook_context
+from kg_builder import (
+    ci_pods,
+    facts_network,
+    facts_nodes,
+    facts_storage,
+    facts_workloads,
+    gitops_argocd,
+    gitops_flux,
+    helm_errors,
+    helm_release,
+    validation,
+    webhook_context,
+)
 from kg_builder import k8s_statements as st
-from kg_builder.keys import hook_key, release_key, resource_ref, revision_key
+from kg_builder.keys import hook_key, release_key, resource_ref, resource_version, revision_key
 from kg_builder.statements import Emitted, Statement
 from kg_builder.times import parse_time, with_times
 from kgrca.contracts import Observation, PermanentError
@@ -35,6 +47,10 @@ KIND_GROUPS: dict[str, frozenset[str]] = {
     "ValidatingWebhookConfiguration": frozenset({"admissionregistration.k8s.io"}),
     "MutatingWebhookConfiguration": frozenset({"admissionregistration.k8s.io"}),
     "Ingress": frozenset({"networking.k8s.io", "extensions"}),
+    **{k: frozenset({"networking.k8s.io"}) for k in ("IngressClass", "NetworkPolicy")},
+    "EndpointSlice": frozenset({"discovery.k8s.io"}), "StorageClass": frozenset({"storage.k8s.io"}),
+    "HorizontalPodAutoscaler": frozenset({"autoscaling"}), "PodDisruptionBudget": frozenset({"policy"}),
+    "CertificateSigningRequest": frozenset({"certificates.k8s.io"}),
     "HelmRelease": frozenset({"helm.toolkit.fluxcd.io"}), "Kustomization": frozenset({"kustomize.toolkit.fluxcd.io"}),
     **{k: frozenset({"source.toolkit.fluxcd.io"}) for k in ("HelmRepository", "OCIRepository", "GitRepository",
                                                               "HelmChart", "Bucket")},
@@ -58,10 +74,13 @@ def rows(observation: Observation) -> Iterable[Emitted]:
     obj = observation.payload
     kind = obj.get("kind") if isinstance(obj, dict) else None
     meta = obj.get("metadata") if isinstance(obj, dict) else None
-    if not kind or not isinstance(meta, dict):
-        raise PermanentError("not a Kubernetes object: expected 'kind' and 'metadata'")
-    validation.check_object(obj)  # a wrong-typed field rejects this object, named, before any row is made
-    if kind == "Event" and _group(obj) in ("", "events.k8s.io"):
+    if not kind or not isinstance(kind, str) or not isinstance(meta, dict):
+        raise PermanentError("not a Kubernetes object: expected 'kind' (a string) and 'metadata' (an object)")
+    event = kind == "Event" and _group(obj) in ("", "events.k8s.io")
+    # a wrong-typed field rejects this object, named, before any row is made; a kind's own fields are checked only
+    # where they are read as that kind's (a CRD that calls itself Pod is not)
+    validation.check_object(obj, as_kind=event or kind_label(kind, obj.get("apiVersion")) == kind)
+    if event:
         yield from _event_rows(obj, observation)
         return
     if not meta.get("uid"):
@@ -90,6 +109,12 @@ def _object_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emit
     if modelled in _HEALTH_KINDS:
         props["unhealthy"] = _unhealthy_now(kind, props)
     with_times(props, *_TIME_FIELDS)
+    # the last gate, for a field no model names (a props module reads it as it is): one object refused, named,
+    # rather than its whole batch refused by Neo4j
+    for name, value in props.items():
+        if (problem := validation.property_problem(value)) is not None:
+            raise PermanentError(f"{kind} {namespace}/{meta.get('name')}: property {name} would be {problem} "
+                                 "(a field of the wrong type)")
     yield st.object_upsert(label), {
         "uid": uid, "ref": props["ref"], "kind": kind, "namespace": namespace, "name": meta.get("name"),
         "rv": _resource_version(meta), "props": props, "deleted": deleted,
@@ -139,8 +164,7 @@ def _common_props(obj: dict[str, Any]) -> dict[str, Any]:
 
 def _resource_version(meta: dict[str, Any]) -> int:
     """resourceVersion as a number where it is one (etcd revisions are), so stale replays don't win."""
-    version = str(meta.get("resourceVersion") or "")
-    return int(version) if version.isdigit() else -1
+    return resource_version(meta)
 
 
 def _no_props(obj: dict[str, Any]) -> dict[str, Any]:
@@ -169,11 +193,12 @@ def _pod_props(obj: dict[str, Any]) -> dict[str, Any]:
         "ready": ready,
         "start_time": status.get("startTime"),
         "restarts": sum(int(c.get("restartCount") or 0) for c in statuses),
-        "waiting_reasons": sorted({(c.get("state") or {}).get("waiting", {}).get("reason") for c in statuses}
+        "waiting_reasons": sorted({((c.get("state") or {}).get("waiting") or {}).get("reason") for c in statuses}
                                   - {None}),
         "images": [c.get("image") for c in _containers(spec) if c.get("image")],
         "has_readiness_probe": any(c.get("readinessProbe") for c in spec.get("containers") or []),
-        "memory_limits": [((c.get("resources") or {}).get("limits") or {}).get("memory") or ""
+        # a quantity is a string on the wire; a hand-written 512 stays one type with the others' strings
+        "memory_limits": [str(((c.get("resources") or {}).get("limits") or {}).get("memory") or "")
                           for c in spec.get("containers") or []],
         "restart_policy": spec.get("restartPolicy"),
     }
@@ -194,30 +219,31 @@ def _pod_rows(obj: dict[str, Any], observation: Observation) -> Iterator[Emitted
 
 
 def _pod_references(spec: dict[str, Any]) -> Iterator[tuple[str, str, str, bool, str | None]]:
+    def ref(source: dict[str, Any], field: str) -> dict[str, Any] | None:
+        value = source.get(field)  # a field given as null refers to nothing
+        return value if isinstance(value, dict) else None
+
     for volume in spec.get("volumes") or []:
-        if "configMap" in volume:
-            yield ("ConfigMap", volume["configMap"].get("name", ""), "volume",
-                   bool(volume["configMap"].get("optional")), None)
-        if "secret" in volume:
-            yield ("Secret", volume["secret"].get("secretName", ""), "volume",
-                   bool(volume["secret"].get("optional")), None)
-        if "persistentVolumeClaim" in volume:
-            yield "PersistentVolumeClaim", volume["persistentVolumeClaim"].get("claimName", ""), "volume", False, None
+        if (config_map := ref(volume, "configMap")) is not None:
+            yield "ConfigMap", config_map.get("name") or "", "volume", bool(config_map.get("optional")), None
+        if (secret := ref(volume, "secret")) is not None:
+            yield "Secret", secret.get("secretName") or "", "volume", bool(secret.get("optional")), None
+        if (claim := ref(volume, "persistentVolumeClaim")) is not None:
+            yield "PersistentVolumeClaim", claim.get("claimName") or "", "volume", False, None
         for source in (volume.get("projected") or {}).get("sources") or []:
             for field, kind in (("configMap", "ConfigMap"), ("secret", "Secret")):
-                if field in source:
-                    yield kind, source[field].get("name", ""), "projected", bool(source[field].get("optional")), None
+                if (found := ref(source, field)) is not None:
+                    yield kind, found.get("name") or "", "projected", bool(found.get("optional")), None
     for container in _containers(spec):
         for env_from in container.get("envFrom") or []:
             for field, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
-                if field in env_from:
-                    yield kind, env_from[field].get("name", ""), "envFrom", bool(env_from[field].get("optional")), None
+                if (found := ref(env_from, field)) is not None:
+                    yield kind, found.get("name") or "", "envFrom", bool(found.get("optional")), None
         for env in container.get("env") or []:
             source = env.get("valueFrom") or {}
             for field, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
-                if field in source:
-                    ref = source[field]
-                    yield kind, ref.get("name", ""), "env", bool(ref.get("optional")), ref.get("key")
+                if (found := ref(source, field)) is not None:
+                    yield kind, found.get("name") or "", "env", bool(found.get("optional")), found.get("key")
     for secret in spec.get("imagePullSecrets") or []:
         if secret.get("name"):
             yield "Secret", secret["name"], "imagePull", True, None
@@ -272,7 +298,8 @@ def _job_props(obj: dict[str, Any]) -> dict[str, Any]:
         "completion_time": status.get("completionTime"),
         "complete": "Complete" in conditions, "failed_reason": failed.get("reason"),
         "failed_message": failed.get("message"),
-        "images": [c.get("image") for c in _containers(((spec.get("template") or {}).get("spec")) or {})],
+        "images": [c.get("image") for c in _containers(((spec.get("template") or {}).get("spec")) or {})
+                   if c.get("image")],
     }
 
 
@@ -318,7 +345,8 @@ def _node_props(obj: dict[str, Any]) -> dict[str, Any]:
         "ready": ready.get("status") == "True", "ready_reason": ready.get("reason"),
         "unschedulable": bool(spec.get("unschedulable")),
         "taints": [f"{t.get('key')}={t.get('value', '')}:{t.get('effect')}" for t in spec.get("taints") or []],
-        "pressure": sorted(t for t, c in conditions.items() if t.endswith("Pressure") and c.get("status") == "True"),
+        "pressure": sorted(t for t, c in conditions.items()
+                           if t and t.endswith("Pressure") and c.get("status") == "True"),
         "allocatable_cpu": allocatable.get("cpu"), "allocatable_memory": allocatable.get("memory"),
     }
 
@@ -332,7 +360,7 @@ def _pvc_props(obj: dict[str, Any]) -> dict[str, Any]:
 def _crd_props(obj: dict[str, Any]) -> dict[str, Any]:
     spec = obj.get("spec") or {}
     group = spec.get("group")
-    versions = [v.get("name") for v in spec.get("versions") or [] if v.get("served", True)]
+    versions = [v["name"] for v in spec.get("versions") or [] if v.get("name") and v.get("served", True)]
     return {"group": group, "crd_kind": (spec.get("names") or {}).get("kind"), "scope": spec.get("scope"),
             "served_versions": versions, "served_api_versions": [f"{group}/{v}" for v in versions]}
 
@@ -414,7 +442,7 @@ _KIND_EXTRA = {"Pod": _pod_rows, "Service": _service_rows, "ValidatingWebhookCon
 _GROUP_KIND_PROPS: dict[tuple[str, str], list[Any]] = {}
 _GROUP_KIND_ROWS: dict[tuple[str, str], list[Any]] = {}
 _ANY_OBJECT_ROWS: list[Any] = []
-for _module in (gitops_flux, gitops_argocd, ci_pods):
+for _module in (gitops_flux, gitops_argocd, ci_pods, facts_workloads, facts_network, facts_storage, facts_nodes):
     _ANY_OBJECT_ROWS.extend(getattr(_module, "ANY_ROWS", ()))
     for _key, _fn in _module.PROPS.items():
         _GROUP_KIND_PROPS.setdefault(_key, []).append(_fn)

@@ -25,3 +25,10 @@ def resource_ref(kind: str, namespace: str | None, name: str) -> str:
     Pod's Node) point at the slot, so they resolve whichever arrives first.
     """
     return f"{kind}/{namespace or ''}/{name}"
+
+
+def resource_version(meta: dict[str, object]) -> int:
+    """metadata.resourceVersion as a number where it is one (etcd revisions are), so stale replays don't win; -1
+    otherwise. ASCII digits only ("²" is a digit to isdigit, not to int), no more than a 64-bit integer holds."""
+    version = str(meta.get("resourceVersion") or "")
+    return int(version) if version.isascii() and version.isdigit() and len(version) <= 18 else -1

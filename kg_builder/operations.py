@@ -40,7 +40,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from kg_builder import helm_errors
+from kg_builder import helm_errors, validation
 from kg_builder.k8s_statements import RELEASE_FAILED_OPERATION
 from kg_builder.keys import release_key
 from kg_builder.statements import LINKS, NODES, Emitted, Statement
@@ -126,6 +126,7 @@ def rows(observation: Observation) -> Iterable[Emitted]:
     if observation.action not in ACTIONS:
         raise PermanentError(f"{observation.kind} action must be EXITED or RUNNING, not '{observation.action}'")
     record = observation.payload
+    validation.check_process(record)  # a field of the wrong type rejects this record, named
     operation_id = record.get("operation_id")
     if not isinstance(operation_id, str) or not operation_id:
         raise PermanentError(f"{observation.kind} record has no operation_id")
@@ -175,6 +176,15 @@ def _said_by(record: dict[str, Any]) -> str | None:
     return f"pid {record['pid']}: {argv}".rstrip(": ")
 
 
+def _json(value: Any) -> str:
+    """JSON text of a record's map or list; a record read from YAML may hold datetimes (unquoted times) or keys that
+    are not strings, which JSON text still shows."""
+    try:
+        return json.dumps(value, sort_keys=True, default=str)
+    except TypeError:  # keys of mixed types do not sort
+        return json.dumps(value, default=str)
+
+
 def _rows(label: str, observation: Observation, record: dict[str, Any], operation_id: str) -> Iterator[Emitted]:
     props = {name: record.get(name) for name in _PLAIN_FIELDS}
     if isinstance(props.get("stderr"), str):  # helm prints repository URLs with their credentials as given
@@ -183,8 +193,8 @@ def _rows(label: str, observation: Observation, record: dict[str, Any], operatio
     props["said_by"] = _said_by(record)
     props["files_failed"] = [f"{item.get('path')}: {item.get('error')}" for item in record.get("files_failed") or []
                              if isinstance(item, dict)]
-    props["flags_json"] = json.dumps(record.get("flags") or {}, sort_keys=True)
-    props["children_json"] = json.dumps(record.get("children") or [], sort_keys=True)
+    props["flags_json"] = _json(record.get("flags") or {})
+    props["children_json"] = _json(record.get("children") or [])
     props["observed_at"] = observation.observed_at
     command = record.get("command")
     namespace = record.get("namespace") or "default"

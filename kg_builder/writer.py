@@ -74,15 +74,17 @@ class Neo4jWriter:
         with ThreadPoolExecutor(1, thread_name_prefix="kgrca-flush") as flusher:
             while True:
                 chunk = list(itertools.islice(iterator, CHUNK))
-                mapped = map_observations(chunk) if chunk else None
+                origins: dict[int, str] = {}
+                mapped = map_observations(chunk, origins) if chunk else None
                 if pending is not None:
-                    pending_stats.rows = pending.result()
+                    pending_stats.rows, refused = pending.result()
+                    pending_stats.rejected.extend(refused)
                     self._progress(total, pending_stats)
                     pending = None
                 if mapped is None:
                     return total
                 pending_stats, grouped = mapped
-                pending = flusher.submit(self._flush, grouped)
+                pending = flusher.submit(self._flush, grouped, origins)
 
     def _progress(self, total: WriteStats, written: WriteStats) -> None:
         total.add(written)
@@ -94,33 +96,73 @@ class Neo4jWriter:
             self._pool.shutdown()
         self._driver.close()
 
-    def _flush(self, grouped: dict[Statement, list[Row]]) -> int:
+    def _flush(self, grouped: dict[Statement, list[Row]], origins: dict[int, str]) -> tuple[int, list[Rejection]]:
+        """Rows written and the rows Neo4j refused, each as (origin, reason); a refused row costs only itself."""
         statements = sorted(grouped, key=lambda s: (s.stage, s.name))
         total = sum(len(rows) for rows in grouped.values())
+        refused: list[Rejection] = []
         if total <= self._batch_size:
             # A small write (a trickle from a watch or Kafka) is one transaction: one commit instead of
             # one per statement, which is most of its latency.
-            self._run_together(statements, grouped)
-            return total
+            refused = self._run_together(statements, grouped, origins)
+            return total - len(refused), _distinct(refused)
         # Statements run one after another (stage order); a statement's partitions run side by side. Two
         # statements at once would lock the same nodes from different partitions and deadlock.
         for statement in statements:
             parts = [part for part in partition(statement, grouped[statement], self._sessions) if part]
             if self._pool is None or len(parts) == 1:
                 for rows in parts:
-                    self._run_all(statement, rows)
+                    refused.extend(self._run_all(statement, rows, origins))
             else:
-                futures = [self._pool.submit(self._run_all, statement, rows) for rows in parts]
+                futures = [self._pool.submit(self._run_all, statement, rows, origins) for rows in parts]
                 wait(futures)  # all of them, so none is still writing when a failure is reported
                 for future in futures:
-                    future.result()
-        return total
+                    refused.extend(future.result())
+        return total - len(refused), _distinct(refused)
 
-    def _run_all(self, statement: Statement, rows: list[Row]) -> None:
+    def _run_all(self, statement: Statement, rows: list[Row], origins: dict[int, str]) -> list[Rejection]:
+        refused: list[Rejection] = []
         for start in range(0, len(rows), self._batch_size):
-            self._run_together([statement], {statement: rows[start:start + self._batch_size]})
+            refused.extend(self._run_together([statement], {statement: rows[start:start + self._batch_size]},
+                                              origins))
+        return refused
 
-    def _run_together(self, statements: list[Statement], grouped: dict[Statement, list[Row]]) -> None:
+    def _run_together(self, statements: list[Statement], grouped: dict[Statement, list[Row]],
+                      origins: dict[int, str]) -> list[Rejection]:
+        """The statements, in this order, in one transaction; when Neo4j refuses a row (a value it cannot store),
+        each statement's rows again, bisected down to the refused ones: the others land, the refused are returned
+        as (origin, Neo4j's message), one per row."""
+        try:
+            self._transaction(statements, grouped)
+            return []
+        except Exception as exc:  # noqa: BLE001 - sorted by _refuses_rows; anything else is raised again
+            if not _refuses_rows(exc):
+                raise
+            if len(statements) == 1:  # this very transaction failed: split it at once
+                rows = grouped[statements[0]]
+                if len(rows) == 1:
+                    return [_refusal(statements[0], rows[0], origins, exc)]
+                middle = len(rows) // 2
+                return (self._bisect(statements[0], rows[:middle], origins)
+                        + self._bisect(statements[0], rows[middle:], origins))
+        refused: list[Rejection] = []
+        for statement in statements:  # in stage order: a link's node is written before the link
+            refused.extend(self._bisect(statement, grouped[statement], origins))
+        return refused
+
+    def _bisect(self, statement: Statement, rows: list[Row], origins: dict[int, str]) -> list[Rejection]:
+        try:
+            self._transaction([statement], {statement: rows})
+            return []
+        except Exception as exc:  # noqa: BLE001 - as in _run_together
+            if not _refuses_rows(exc):
+                raise
+            if len(rows) == 1:
+                return [_refusal(statement, rows[0], origins, exc)]
+        middle = len(rows) // 2
+        return self._bisect(statement, rows[:middle], origins) + self._bisect(statement, rows[middle:], origins)
+
+    def _transaction(self, statements: list[Statement], grouped: dict[Statement, list[Row]]) -> None:
         """The statements, in this order, in one transaction."""
         wire = [(statement, bolt_rows(grouped[statement])) for statement in statements]
         seconds: dict[str, float] = defaultdict(float)
@@ -160,9 +202,41 @@ def partition(statement: Statement, rows: list[Row], parts: int) -> list[list[Ro
     return dealt
 
 
-def map_observations(observations: Iterable[Observation]) -> tuple[WriteStats, dict[Statement, list[Row]]]:
+Rejection = tuple[str, str]  # (origin, reason), as in WriteStats.rejected
+
+# What Neo4j (or the driver, packing a row) says of a row it cannot take: a value of a type or range no property
+# holds (a map, a list of mixed types or with nulls, an integer beyond 64 bits, a string that is no UTF-8, an offset
+# beyond 18 hours). The rest of the batch is good; a syntax error or a refused login is no row's fault.
+_ROW_CODES = ("Neo.ClientError.Statement.TypeError", "Neo.ClientError.Statement.ArgumentError",
+              "Neo.ClientError.Statement.ArithmeticError", "Neo.ClientError.Request.Invalid",
+              "Neo.ClientError.Schema.ConstraintValidationFailed")
+
+
+def _refuses_rows(exc: BaseException) -> bool:
+    if isinstance(exc, neo4j_errors.Neo4jError):
+        return (exc.code or "").startswith(_ROW_CODES)
+    return isinstance(exc, ValueError | OverflowError | TypeError) and not isinstance(exc, neo4j_errors.DriverError)
+
+
+def _refusal(statement: Statement, row: Row, origins: dict[int, str], exc: BaseException) -> Rejection:
+    message = exc.message if isinstance(exc, neo4j_errors.Neo4jError) and exc.message else str(exc)
+    origin = origins.get(id(row), "")
+    log.warning("%s: Neo4j refused its %s row: %s", origin or "?", statement.name, message)
+    return origin, f"Neo4j refused its {statement.name} row: {message}"
+
+
+def _distinct(rejections: list[Rejection]) -> list[Rejection]:
+    return list(dict.fromkeys(rejections))
+
+
+def map_observations(observations: Iterable[Observation], origins: dict[int, str] | None = None,
+                     ) -> tuple[WriteStats, dict[Statement, list[Row]]]:
     """Rows grouped by statement, in input order. Rows a mapper yielded before rejecting an
-    observation are kept (a corrupt Helm release still leaves its Secret in the graph)."""
+    observation are kept (a corrupt Helm release still leaves its Secret in the graph). ``origins``, when
+    given, is filled with each row's observation's origin by ``id(row)``, so a row Neo4j refuses is named.
+
+    One observation never costs another: a mapper that fails on a shape validation let through (a bug) rejects
+    its own observation, with the error, and none of its rows are written."""
     stats = WriteStats()
     grouped: dict[Statement, list[Row]] = defaultdict(list)
     for observation in observations:
@@ -171,12 +245,22 @@ def map_observations(observations: Iterable[Observation]) -> tuple[WriteStats, d
         if mapper is None:
             stats.rejected.append((observation.origin, f"unknown observation kind '{observation.kind}'"))
             continue
+        emitted: list[tuple[Statement, Row]] = []
         try:
             for statement, row in mapper(observation):
-                grouped[statement].append(row)
+                emitted.append((statement, row))
         except PermanentError as exc:
             stats.rejected.append((observation.origin, str(exc)))
             log.warning("%s: %s", observation.origin or observation.kind, exc)
+        except Exception as exc:  # noqa: BLE001 - a mapper's bug costs its own observation only
+            log.exception("%s: kgrca could not map this %s observation", observation.origin or "?", observation.kind)
+            stats.rejected.append((observation.origin, f"kgrca could not map it ({type(exc).__name__}: {exc}); "
+                                                       "this is a bug in kgrca, please report it with the input"))
+            emitted = []
+        for statement, row in emitted:
+            grouped[statement].append(row)
+            if origins is not None:
+                origins[id(row)] = observation.origin
     for statement, rows in grouped.items():
         if statement.stage == DERIVED:  # it recomputes from the graph: one row per key is all a chunk needs
             grouped[statement] = list({repr(sorted(row.items())): row for row in rows}.values())

@@ -155,6 +155,8 @@ KEYS: tuple[Key, ...] = (
     Key("kafka_group", "kgrca-builder", _str, "consumer group of `kgrca build`"),
     Key("correlation_window", 300.0, parse_duration, "how far apart related events may be"),
     Key("stuck_release_timeout", 600.0, parse_duration, "a pending-* revision older than this is stuck"),
+    Key("csr_pending_timeout", 900.0, parse_duration,
+        "a CertificateSigningRequest pending (or approved but not issued) longer than this is stuck"),
     Key("hook_timeout", 300.0, parse_duration, "helm's hook timeout assumed when the command is unknown"),
     Key("namespaces", [], _str_list, "namespaces to watch; empty means all"),
     Key("enable_ebpf", True, _bool, "trace helm and kubectl with eBPF where the kernel allows"),

@@ -4,7 +4,7 @@
 // confidence: 0.9
 // tags: [pod, crashloop]
 // shape: null
-// explains: [rollout_stuck, wait_timeout, partial_deployment]
+// explains: [rollout_stuck, wait_timeout, partial_deployment, service_no_endpoints]
 // impact: >-
 //   The container exits soon after every start and the kubelet waits ever longer (up to 5 minutes)
 //   before the next try: the pod is never ready, so it serves no traffic and a rollout waiting on it

@@ -4,7 +4,7 @@
 // confidence: 0.88
 // tags: [pod, probe]
 // shape: null
-// explains: [crashloop, rollout_stuck, wait_timeout, partial_deployment]
+// explains: [crashloop, rollout_stuck, wait_timeout, partial_deployment, service_no_endpoints]
 // impact: >-
 //   A failing readiness probe keeps the pod out of its Services' endpoints (it gets no traffic and a
 //   rollout or `helm --wait` does not finish); a failing liveness probe makes the kubelet kill and

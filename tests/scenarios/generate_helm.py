@@ -776,9 +776,12 @@ def partial_deployment_job_failed() -> tuple[Story, Expected]:
     st.add(job, at(T0, 40))
     st.add(job_pod(job, "k1l2m", created=at(T0, 4), phase="Failed",
                    state=terminated(1, at(T0, 5), at(T0, 38), "index mapping conflict")), at(T0, 38))
+    # the Job's own failure is the cause (job_failed names its pod and exit): the release's partial deployment is
+    # its consequence, and the diagnosis takes that shape
     return st, {"description": "deployed without --wait: the chart's Job failed while the Deployment runs",
-                "expected": "partial_deployment", "now": at(T0, 900), "release": "prod/api",
-                "evidence": ["Job/prod/api-reindex", "BackoffLimitExceeded", "Deployment/prod/api"]}
+                "expected": "job_failed", "shape": "partial_deployment", "consequences": ["partial_deployment"],
+                "now": at(T0, 900), "release": "prod/api",
+                "evidence": ["api-reindex", "BackoffLimitExceeded", "index mapping conflict"]}
 
 
 # --- wait_timeout ---------------------------------------------------------------------------------
