@@ -33,36 +33,39 @@ WITH c, now, collect(sc)[0] AS sc
 // The cluster's default classes (storage_class_default index)
 OPTIONAL MATCH (d:StorageClass {is_default: true})
 WHERE d.deleted_at IS NULL
-WITH c, now, sc, collect(d.name) AS defaults
+// A class is said to be missing, or the cluster to have no default, only where StorageClasses were seen at all: a
+// dump or a watch without them proves nothing about the classes
+WITH c, now, sc, collect(d.name) AS defaults, EXISTS { MATCH (:StorageClass) } AS classes_seen
 // What the PV controller and the provisioner said about the claim, newest first
 OPTIONAL MATCH (e:Event)-[:ABOUT]->(c)
 WHERE e.reason IN ['ProvisioningFailed', 'FailedBinding', 'WaitForFirstConsumer', 'ExternalProvisioning',
                    'WaitForPodScheduled', 'Provisioning']
-WITH c, now, sc, defaults, e ORDER BY e.last_seen DESC
-WITH c, now, sc, defaults, collect(e) AS events
-WITH c, now, sc, defaults, events, [e IN events WHERE e.reason = 'ProvisioningFailed'][0] AS failed,
+WITH c, now, sc, defaults, classes_seen, e ORDER BY e.last_seen DESC
+WITH c, now, sc, defaults, classes_seen, collect(e) AS events
+WITH c, now, sc, defaults, classes_seen, events, [e IN events WHERE e.reason = 'ProvisioningFailed'][0] AS failed,
      [e IN events WHERE e.reason = 'FailedBinding'][0] AS unbound
 // The live pods that mount it, and for one not on a node, the scheduler's words
 OPTIONAL MATCH (c)-[:INSTANCE_OF]->(:Resource)<-[:USES {how: 'volume'}]-(p:Pod)
 WHERE p.deleted_at IS NULL
-WITH c, now, sc, defaults, events, failed, unbound, p ORDER BY p.node_name IS NULL DESC, p.name
-WITH c, now, sc, defaults, events, failed, unbound, collect(p) AS pods
-WITH c, now, sc, defaults, events, failed, unbound, pods, [x IN pods WHERE x.node_name IS NULL][0] AS waiter
+WITH c, now, sc, defaults, classes_seen, events, failed, unbound, p ORDER BY p.node_name IS NULL DESC, p.name
+WITH c, now, sc, defaults, classes_seen, events, failed, unbound, collect(p) AS pods
+WITH c, now, sc, defaults, classes_seen, events, failed, unbound, pods, [x IN pods WHERE x.node_name IS NULL][0] AS waiter
 OPTIONAL MATCH (fs:Event {reason: 'FailedScheduling'})-[:ABOUT]->(waiter)
-WITH c, now, sc, defaults, events, failed, unbound, pods, waiter, fs ORDER BY fs.last_seen DESC
-WITH c, now, sc, defaults, events, failed, unbound, pods, waiter, collect(fs)[0] AS fs
+WITH c, now, sc, defaults, classes_seen, events, failed, unbound, pods, waiter, fs ORDER BY fs.last_seen DESC
+WITH c, now, sc, defaults, classes_seen, events, failed, unbound, pods, waiter, collect(fs)[0] AS fs
 OPTIONAL MATCH (waiter)-[:HAD_CONDITION]->(ps:Condition {type: 'PodScheduled', status: 'False'})
-WITH c, now, sc, defaults, events, failed, unbound, pods, waiter, fs.message AS fs_said, ps ORDER BY ps.at DESC
-WITH c, now, sc, defaults, events, failed, unbound, pods, waiter, fs_said, collect(ps)[0].message AS ps_said
-WITH c, now, sc, defaults, events, failed, unbound, pods, waiter, coalesce(fs_said, ps_said) AS sched_said
-WITH c, now, sc, defaults, events, failed, unbound, pods, waiter,
+WITH c, now, sc, defaults, classes_seen, events, failed, unbound, pods, waiter, fs.message AS fs_said, ps ORDER BY ps.at DESC
+WITH c, now, sc, defaults, classes_seen, events, failed, unbound, pods, waiter, fs_said, collect(ps)[0].message AS ps_said
+WITH c, now, sc, defaults, classes_seen, events, failed, unbound, pods, waiter, coalesce(fs_said, ps_said) AS sched_said
+WITH c, now, sc, defaults, classes_seen, events, failed, unbound, pods, waiter,
      CASE WHEN sched_said = '' THEN null ELSE sched_said END AS sched_said,
      duration.inSeconds(c.created_at, now) AS age
-WITH c, now, sc, defaults, events, failed, unbound, pods, waiter, sched_said, age,
+WITH c, now, sc, defaults, classes_seen, events, failed, unbound, pods, waiter, sched_said, age,
      CASE
-       WHEN coalesce(c.storage_class, '') <> '' AND sc IS NULL AND c.volume_name IS NULL THEN 'class_missing'
+       WHEN coalesce(c.storage_class, '') <> '' AND sc IS NULL AND c.volume_name IS NULL AND classes_seen
+         THEN 'class_missing'
        WHEN failed IS NOT NULL THEN 'provisioning_failed'
-       WHEN coalesce(c.storage_class, '') = '' AND c.volume_name IS NULL AND size(defaults) = 0
+       WHEN coalesce(c.storage_class, '') = '' AND c.volume_name IS NULL AND size(defaults) = 0 AND classes_seen
             AND (unbound IS NOT NULL OR age.seconds > $correlation_window) THEN 'no_class'
        WHEN sc.volume_binding_mode = 'WaitForFirstConsumer' AND c.selected_node IS NULL
          THEN CASE WHEN waiter IS NOT NULL THEN 'consumer_unscheduled' ELSE null END

@@ -828,9 +828,11 @@ def wait_timeout_pending_pvc() -> tuple[Story, Expected]:
     st.add(claim, at(T0, 2))
     st.add(event(claim, "ProvisioningFailed", 'storageclass.storage.k8s.io "fast-ssd" not found', at(T0, 280),
                  count=20, first=at(T0, 2), component="persistentvolume-controller"), at(T0, 280))
+    # the claim that never binds is the cause (pvc_pending quotes the provisioner); helm's --wait is its consequence
     return st, {"description": "Helm 4: a new PVC never binds (its StorageClass does not exist)",
-                "expected": "wait_timeout", "now": at(T0, 600), "release": "prod/api",
-                "evidence": ["PersistentVolumeClaim/prod/api-data", "fast-ssd"], "tags": ["helm4"]}
+                "expected": "pvc_pending", "shape": "wait_timeout", "consequences": ["wait_timeout"],
+                "now": at(T0, 600), "release": "prod/api",
+                "evidence": ["prod/api-data", 'storageclass.storage.k8s.io "fast-ssd" not found'], "tags": ["helm4"]}
 
 
 @scenario
