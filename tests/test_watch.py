@@ -222,3 +222,24 @@ def test_a_gone_resource_version_relists_and_reports_deletions(neo4j_config, kub
     finally:
         stop.set()
         thread.join(10)
+
+
+def test_the_watch_skips_and_counts_an_object_it_cannot_store_and_writes_the_others(neo4j_driver):
+    """One bad object in a cluster must not make `kgrca watch` crash-loop: it is logged, counted, skipped."""
+    from kg_builder.writer import Neo4jWriter
+    from kgrca.bus.metrics import WatchMetrics
+    from kgrca.commands.watch import _write
+    from kgrca.contracts import Observation
+
+    apply_schema(neo4j_driver)
+    good = json.loads(configmap("fine", "prod"))
+    good["metadata"]["uid"] = "uid-fine"
+    bad = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "odd", "namespace": "prod", "uid": "uid-odd",
+                                                                 "labels": ["not", "a", "map"]}}
+    metrics = WatchMetrics()
+    batch = [Observation("k8s", "ADDED", obj, "2026-11-20T10:00:00Z", "watch:ConfigMap prod/" + name)
+             for obj, name in ((bad, "odd"), (good, "fine"))]
+    _write(Neo4jWriter(neo4j_driver), batch, threading.Event(), metrics)
+    assert metrics.rejected._value.get() == 1
+    names = {r["name"] for r in neo4j_driver.execute_query("MATCH (c:ConfigMap) RETURN c.name AS name").records}
+    assert names == {"fine"}

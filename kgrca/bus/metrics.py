@@ -41,3 +41,25 @@ class BuildMetrics:
         except OSError as exc:
             raise KgrcaError(f"cannot serve metrics on {host}:{port}: {exc.strerror}; choose another port with "
                              f"--metrics-port, or 0 for none") from None
+
+
+class WatchMetrics:
+    """Prometheus metrics of ``kgrca watch``: what it wrote and what it skipped (a record the graph refused)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None):
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.observations = Counter("kgrca_watch_observations_written",
+                                    "observations the watch wrote (rate() gives observations/s)", registry=r)
+        self.rejected = Counter("kgrca_watch_rejected",
+                                "objects skipped because they cannot be read or stored (each logged with why)",
+                                registry=r)
+        self.retries = Counter("kgrca_watch_sink_retries", "writes retried because the sink was unavailable",
+                               registry=r)
+
+    def serve(self, port: int, host: str = "0.0.0.0") -> None:
+        try:
+            start_http_server(port, addr=host, registry=self.registry)
+        except OSError as exc:
+            raise KgrcaError(f"cannot serve metrics on {host}:{port}: {exc.strerror}; choose another port with "
+                             f"--metrics-port, or 0 for none") from None

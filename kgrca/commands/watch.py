@@ -10,6 +10,7 @@ import time
 
 from ingest.k8s_watch import start_watch
 from kg_builder.schema import apply_schema
+from kgrca.bus.metrics import WatchMetrics
 from kgrca.config import Config
 from kgrca.contracts import GraphWriter, Observation, TemporaryError
 from kgrca.graphdb import connect
@@ -22,9 +23,12 @@ examples:
   kgrca watch                                   default kubeconfig (or in-cluster), all namespaces
   kgrca watch --kubeconfig ~/.kube/config --namespace prod --namespace staging
   kgrca watch --sink kafka                       publish to Kafka; `kgrca build` writes the graph
+  kgrca watch --metrics-port 9465                Prometheus metrics (written, skipped) at :9465/metrics
 
-Watched: Namespaces, Nodes, CRDs, Helm release Secrets (owner=helm only), ConfigMaps, Services, PVCs,
-Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs, Pods and Events; and, while their CRDs exist,
+Watched: Namespaces, Nodes, CRDs, webhook configurations, Helm release Secrets (owner=helm only), ConfigMaps,
+Services, EndpointSlices, Ingresses, IngressClasses, NetworkPolicies, PVCs, PVs, StorageClasses, Deployments,
+ReplicaSets, StatefulSets, DaemonSets, Jobs, CronJobs, HPAs, PodDisruptionBudgets, Pods, Events and
+CertificateSigningRequests; and, while their CRDs exist,
 Flux's HelmReleases, Kustomizations, HelmRepositories, OCIRepositories, GitRepositories and HelmCharts and
 Argo CD's Applications (started and stopped as the CRDs come and go; see docs/gitops-watch.md). Resumes
 from the last resourceVersion after a dropped connection, re-lists on 410 Gone.
@@ -40,6 +44,8 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:
     parser.add_argument("--sink", choices=("neo4j", "kafka"), default="neo4j", help="where observations go")
     parser.add_argument("--for", dest="duration", type=float, metavar="SECONDS",
                         help="stop after this many seconds (default: run until interrupted)")
+    parser.add_argument("--metrics-port", type=int, default=0, metavar="PORT",
+                        help="serve Prometheus metrics on this port (default 0: none)")
     parser.set_defaults(func=run)
 
 
@@ -59,6 +65,9 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if args.namespaces:
         changes["namespaces"] = args.namespaces
     cfg = cfg.replace(**changes)
+    metrics = WatchMetrics()
+    if args.metrics_port:
+        metrics.serve(args.metrics_port)
     sink = make_sink(args.sink, cfg)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -74,7 +83,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             if observation is not None:
                 pending.append(observation)
             if pending and (observation is None or len(pending) >= cfg.batch_size):
-                written += _write(sink, pending, stop)
+                written += _write(sink, pending, stop, metrics)
                 pending = []
             if time.monotonic() - last_log > 30:
                 last_log = time.monotonic()
@@ -82,22 +91,28 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     except KeyboardInterrupt:
         stop.set()
     if pending:
-        written += _write(sink, pending, stop)
+        written += _write(sink, pending, stop, metrics)
     sink.close()
     print(f"watch stopped: {written} observations written")
     return 0
 
 
-def _write(sink, batch: list[Observation], stop: threading.Event) -> int:
-    """Write a batch, retrying while the sink is unavailable: nothing is dropped."""
+def _write(sink, batch: list[Observation], stop: threading.Event, metrics: WatchMetrics | None = None) -> int:
+    """Write a batch, retrying while the sink is unavailable: nothing is dropped. An object the graph cannot
+    take is logged with why, counted, and skipped; the watch goes on."""
     delay = 1.0
     while True:
         try:
             stats = sink.write(batch)
             for origin, reason in stats.rejected:
                 log.warning("rejected %s: %s", origin, reason)
+            if metrics is not None:
+                metrics.rejected.inc(len(stats.rejected))
+                metrics.observations.inc(stats.observations - len(stats.rejected))
             return stats.observations
         except TemporaryError as exc:
+            if metrics is not None:
+                metrics.retries.inc()
             log.warning("%s; retrying in %.0fs", exc, delay)
             if stop.wait(delay) and delay > 8:
                 raise
