@@ -13,7 +13,6 @@ v3.2.0's source (file named beside it) and the words inside it from the thread. 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +35,12 @@ from tests.scenarios.builders_argocd import (  # noqa: E402
 from tests.scenarios.builders_helm import T0, Story, at  # noqa: E402
 
 Expected = dict[str, Any]
-SCENARIOS: dict[str, Callable[[], tuple[Story, Expected]]] = {}
+SCENARIOS = suite.Registry()
+scenario = SCENARIOS
 DAY = 86400
 AUTO = {"prune": True, "selfHeal": True}
 COMMIT_OLD = "8f2e1c9b7a6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f"
 COMMIT_NEW = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"
-
-
-def scenario(func: Callable[[], tuple[Story, Expected]]) -> Callable[[], tuple[Story, Expected]]:
-    SCENARIOS[func.__name__] = func
-    return func
 
 
 def succeeded_before(app: dict[str, Any], source: dict[str, Any], when: str, results: list[dict[str, Any]],

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,8 @@ from tests.scenarios.builders_helm import T0, at, healthy_app, revision  # noqa:
 
 Obj = dict[str, Any]
 Expected = dict[str, Any]
-SCENARIOS: dict[str, Callable[[], tuple[Story, Expected]]] = {}
+SCENARIOS = suite.Registry()
+scenario = SCENARIOS
 NOW = at(T0, 600)
 
 # https://github.com/argoproj/argo-rollouts/issues/1585 (helm upgrade of the argo-rollouts chart)
@@ -60,11 +60,6 @@ class Story:
         """A later state of an object added before (same uid, newer resourceVersion)."""
         obj["metadata"]["resourceVersion"] = str(int(obj["metadata"]["resourceVersion"]) + 1_000_000)
         return self.add(obj, when, "MODIFIED")
-
-
-def scenario(func: Callable[[], tuple[Story, Expected]]) -> Callable[[], tuple[Story, Expected]]:
-    SCENARIOS[func.__name__] = func
-    return func
 
 
 def deployed_history(st: Story, name: str, ns: str, upto: int) -> None:

@@ -15,7 +15,6 @@ isReady for "is not ready"). Times are fixed, so the output is the same on every
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +37,10 @@ from tests.scenarios.builders_flux import (  # noqa: E402
 from tests.scenarios.builders_helm import T0, Obj, Story, at, healthy_app, revision  # noqa: E402
 
 Expected = dict[str, Any]
-SCENARIOS: dict[str, Callable[[], tuple[Story, Expected]]] = {}
+SCENARIOS = suite.Registry()
+scenario = SCENARIOS
 DAY = 86400
 PROGRESSING = "Fulfilling prerequisites"  # helm-controller's Reconciling message at the start of a reconcile
-
-
-def scenario(func: Callable[[], tuple[Story, Expected]]) -> Callable[[], tuple[Story, Expected]]:
-    SCENARIOS[func.__name__] = func
-    return func
 
 
 def repository(st: Story, name: str, url: str, namespace: str = FLUX_NS) -> Obj:

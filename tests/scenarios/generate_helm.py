@@ -43,12 +43,8 @@ from tests.scenarios.builders_helm import (  # noqa: E402
 )
 
 Expected = dict[str, Any]
-SCENARIOS: dict[str, Callable[[], tuple[Story, Expected]]] = {}
-
-
-def scenario(func: Callable[[], tuple[Story, Expected]]) -> Callable[[], tuple[Story, Expected]]:
-    SCENARIOS[func.__name__] = func
-    return func
+SCENARIOS = suite.Registry()
+scenario = SCENARIOS
 
 
 def history(st: Story, upto: int = 6, *, name: str = "api") -> None:

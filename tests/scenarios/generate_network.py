@@ -13,7 +13,6 @@ thread it was seen in). Times are fixed, so the output is the same on every run.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ if __package__ in (None, ""):
 
 from tests.scenarios import builders_network as n  # noqa: E402
 from tests.scenarios import builders_pods as bp  # noqa: E402
+from tests.scenarios import suite  # noqa: E402
 from tests.scenarios.generate_pods import Story, nodes  # noqa: E402
 
 Obj = dict[str, Any]
@@ -29,12 +29,8 @@ Expected = dict[str, Any]
 Lines = list[Obj]
 NOW = "2026-11-20T10:10:00Z"
 NS = n.NS
-SCENARIOS: dict[str, Callable[[], tuple[Lines, Expected]]] = {}
-
-
-def scenario(func: Callable[[], tuple[Lines, Expected]]) -> Callable[[], tuple[Lines, Expected]]:
-    SCENARIOS[func.__name__] = func
-    return func
+SCENARIOS = suite.Registry()
+scenario = SCENARIOS
 
 
 def at(minute: int, second: int = 0) -> str:
@@ -340,8 +336,6 @@ def near_miss_network_policy_deny_with_allow() -> tuple[Lines, Expected]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tests.scenarios import suite
-
     return suite.generate(SCENARIOS, "tests/scenarios/generate_network.py", __doc__, argv)
 
 

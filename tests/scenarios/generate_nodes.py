@@ -11,7 +11,6 @@ are fixed, so the output is the same on every run.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +19,15 @@ if __package__ in (None, ""):
 
 from tests.scenarios import builders_nodes as bn  # noqa: E402
 from tests.scenarios import builders_pods as b  # noqa: E402
+from tests.scenarios import suite  # noqa: E402
 from tests.scenarios.generate_pods import Story, app, at  # noqa: E402
 
 Obj = dict[str, Any]
 Expected = dict[str, Any]
 Lines = list[Obj]
 NOW = "2026-11-20T10:10:00Z"
-SCENARIOS: dict[str, Callable[[], tuple[Lines, Expected]]] = {}
+SCENARIOS = suite.Registry()
+scenario = SCENARIOS
 
 # Evicted for a node condition (kubelet eviction manager, "The node had condition: %v. "):
 # https://github.com/canonical/k8s-snap/issues/1456
@@ -41,11 +42,6 @@ NO_ROUTE = ("NoRouteCreated", "Node created without a route")
 # https://github.com/kubernetes/kubernetes/issues/118893
 CORDONED_ONLY = ("0/1 nodes are available: 1 node(s) were unschedulable. preemption: 0/1 nodes are available: "
                  "1 Preemption is not helpful for scheduling.")
-
-
-def scenario(func: Callable[[], tuple[Lines, Expected]]) -> Callable[[], tuple[Lines, Expected]]:
-    SCENARIOS[func.__name__] = func
-    return func
 
 
 def healthy_node(st: Story, name: str = "node-1") -> Obj:
@@ -356,8 +352,6 @@ def near_miss_nodes_healthy() -> tuple[Lines, Expected]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tests.scenarios import suite
-
     return suite.generate(SCENARIOS, "tests/scenarios/generate_nodes.py", __doc__, argv)
 
 

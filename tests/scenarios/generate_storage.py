@@ -11,7 +11,6 @@ cited beside them. Times are fixed, so the output is the same on every run.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +28,12 @@ Lines = list[Obj]
 NOW = "2026-11-20T10:10:00Z"
 NS = b.NS
 PV_CONTROLLER = "persistentvolume-controller"
-SCENARIOS: dict[str, Callable[[], tuple[Lines, Expected]]] = {}
+SCENARIOS = suite.Registry()
+scenario = SCENARIOS
 
 # The scheduler on a pod whose claim is unbound (https://github.com/rancher/k3k/issues/450)
 UNBOUND_IMMEDIATE = ("0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/1 "
                      "nodes are available: 1 Preemption is not helpful for scheduling.")
-
-
-def scenario(func: Callable[[], tuple[Lines, Expected]]) -> Callable[[], tuple[Lines, Expected]]:
-    SCENARIOS[func.__name__] = func
-    return func
 
 
 def helm_app(st: Story, name: str, claim_name: str, namespace: str = NS, *, ready: int = 0) -> tuple[Obj, Obj]:

@@ -15,7 +15,6 @@ the kubelet's own formats, as in generate_pods.py.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -25,12 +24,8 @@ from tests.scenarios import builders_pods as b  # noqa: E402
 from tests.scenarios import suite  # noqa: E402
 from tests.scenarios.generate_pods import NOW, Expected, Lines, Story, app, at, nodes  # noqa: E402
 
-SCENARIOS: dict[str, Callable[[], tuple[Lines, Expected]]] = {}
-
-
-def scenario(func: Callable[[], tuple[Lines, Expected]]) -> Callable[[], tuple[Lines, Expected]]:
-    SCENARIOS[func.__name__] = func
-    return func
+SCENARIOS = suite.Registry()
+scenario = SCENARIOS
 
 
 @scenario

@@ -13,7 +13,6 @@ names the public thread it comes from. Times are fixed, so the output is the sam
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +25,9 @@ from tests.scenarios.builders_helm import T0, Story, at, crd, custom, event, hea
 from tests.scenarios.builders_webhooks import deleted, service, webhook, webhook_config, webhook_server  # noqa: E402
 
 Expected = dict[str, Any]
-SCENARIOS: dict[str, Callable[[], tuple[Story, Expected]]] = {}
+SCENARIOS = suite.Registry()
+scenario = SCENARIOS
 DAY = 86400
-
-
-def scenario(func: Callable[[], tuple[Story, Expected]]) -> Callable[[], tuple[Story, Expected]]:
-    SCENARIOS[func.__name__] = func
-    return func
 
 
 # --- a leftover webhook blocks an upgrade ------------------------------------------------------------

@@ -12,7 +12,6 @@ or source line it comes from. Times are fixed, so the output is the same on ever
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +28,8 @@ Expected = dict[str, Any]
 Lines = list[Obj]
 NOW = "2026-11-20T10:10:00Z"
 NS = bp.NS
-SCENARIOS: dict[str, Callable[[], tuple[Lines, Expected]]] = {}
-
-
-def scenario(func: Callable[[], tuple[Lines, Expected]]) -> Callable[[], tuple[Lines, Expected]]:
-    SCENARIOS[func.__name__] = func
-    return func
+SCENARIOS = suite.Registry()
+scenario = SCENARIOS
 
 
 def terminated(exit_code: int, started: str, finished: str, message: str | None = None,

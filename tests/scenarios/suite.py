@@ -267,6 +267,21 @@ def write_input(folder: Path, lines: list[dict[str, Any]], check: bool = False) 
     return changed
 
 
+class Registry(dict):
+    """A generator's scenarios by name; the registry itself is the decorator that adds one::
+
+        SCENARIOS = suite.Registry()
+        scenario = SCENARIOS
+
+        @scenario
+        def hook_image_pull() -> tuple[Story, Expected]: ...
+    """
+
+    def __call__(self, func: Callable[[], tuple[Any, dict[str, Any]]]) -> Callable[[], tuple[Any, dict[str, Any]]]:
+        self[func.__name__] = func
+        return func
+
+
 def generate(scenarios: dict[str, Callable[[], tuple[Any, dict[str, Any]]]], generator: str, doc: str | None,
              argv: list[str] | None = None, recorded: dict[str, dict[str, Any]] | None = None) -> int:
     """The command line of a scenario generator (tests/scenarios/generate_*.py): write every folder it owns,
