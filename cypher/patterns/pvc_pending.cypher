@@ -20,22 +20,23 @@
 // has no pod using it yet is Pending by design, as `kubectl describe` says ("waiting for first consumer"),
 // and is no finding; neither is a claim younger than correlation_window seconds (a setting, 300 s by default)
 // with no failure event.
+// A class is said to be missing, or the cluster to have no default, only where StorageClasses were seen at all: a
+// dump or a watch without them proves nothing about the classes. Asked once, not per claim.
+CALL { RETURN EXISTS { MATCH (:StorageClass) } AS classes_seen }
 MATCH (c:PersistentVolumeClaim {phase: 'Pending'})
 WHERE c.deleted_at IS NULL
   // a Released volume still holding a claimRef of this name is the cause: pv_released_or_failed tells it
   AND NOT EXISTS { (c)-[:INSTANCE_OF]->(:Resource)<-[:USES {how: 'claimRef'}]-(v:PersistentVolume)
                    WHERE v.phase = 'Released' AND v.deleted_at IS NULL AND v.claim_uid <> c.uid }
-WITH c, coalesce($now, datetime()) AS now
+WITH c, classes_seen, coalesce($now, datetime()) AS now
 // The class it names, and whether that class exists
 OPTIONAL MATCH (c)-[:USES {how: 'storageClass'}]->(:Resource)<-[:INSTANCE_OF]-(sc:StorageClass)
 WHERE sc.deleted_at IS NULL
-WITH c, now, collect(sc)[0] AS sc
+WITH c, classes_seen, now, collect(sc)[0] AS sc
 // The cluster's default classes (storage_class_default index)
 OPTIONAL MATCH (d:StorageClass {is_default: true})
 WHERE d.deleted_at IS NULL
-// A class is said to be missing, or the cluster to have no default, only where StorageClasses were seen at all: a
-// dump or a watch without them proves nothing about the classes
-WITH c, now, sc, collect(d.name) AS defaults, EXISTS { MATCH (:StorageClass) } AS classes_seen
+WITH c, now, sc, collect(d.name) AS defaults, classes_seen
 // What the PV controller and the provisioner said about the claim, newest first
 OPTIONAL MATCH (e:Event)-[:ABOUT]->(c)
 WHERE e.reason IN ['ProvisioningFailed', 'FailedBinding', 'WaitForFirstConsumer', 'ExternalProvisioning',

@@ -22,7 +22,7 @@ if __package__ in (None, ""):
 from tests.scenarios import builders_network as n  # noqa: E402
 from tests.scenarios import builders_pods as bp  # noqa: E402
 from tests.scenarios import suite  # noqa: E402
-from tests.scenarios.generate_pods import Story, nodes  # noqa: E402
+from tests.scenarios.generate_pods import Story, at, nodes  # noqa: E402
 
 Obj = dict[str, Any]
 Expected = dict[str, Any]
@@ -31,10 +31,6 @@ NOW = "2026-11-20T10:10:00Z"
 NS = n.NS
 SCENARIOS = suite.Registry()
 scenario = SCENARIOS
-
-
-def at(minute: int, second: int = 0) -> str:
-    return f"2026-11-20T10:{minute:02d}:{second:02d}Z"
 
 
 def workload(st: Story, name: str, labels: dict[str, str], pods: tuple[str, ...], *, namespace: str = NS,
