@@ -14,6 +14,7 @@ A pattern file is runnable as-is in Neo4j Browser::
     // resolution:
     //   - kubectl -n {namespace} describe pod {pod}
     //   - helm rollback {release} {from_version} -n {namespace}
+    // summary: Pod {pod} cannot pull [[image {image}||its image (not recorded)]]     optional, see below
     :param release_key => null;
     :param now => null;
     MATCH ...
@@ -30,6 +31,12 @@ Each query returns one row per finding with these columns:
 what), ``vars`` (map for the resolution template), and optionally ``confidence`` (overrides the
 base where the query knows better, e.g. a match on message text alone), ``shape`` (overrides the header's
 where the query reads it from a fact) and ``operation_id``.
+
+A pattern may keep its words in the header instead (Falco's ``output:``; rca/templates.py): with
+``summary:`` (and optionally ``details:``) templates, the query returns a ``facts`` map and no ``summary`` or
+``details`` columns; each ``{name}`` is filled from ``facts``, a fact that was not observed renders as
+``<name not observed>``, and ``[[ ... || ... ]]`` says what is missing in words. Every fact a template names must
+be a key the query writes (``name:``), checked at load.
 
 ``shape`` names the Helm shape a pattern explains: hook_failure, stuck_release, template_error,
 resource_conflict, partial_deployment, wait_timeout or crd_mismatch; null for the pod, workload and node
@@ -48,6 +55,7 @@ from typing import Any
 import yaml
 
 from kgrca.contracts import SEVERITIES, SHAPES, KgrcaError
+from rca import templates
 
 PATTERN_DIR = Path(__file__).resolve().parents[1] / "cypher" / "patterns"
 REQUIRED = ("id", "title", "severity", "confidence", "tags", "impact", "resolution")
@@ -76,6 +84,15 @@ class Pattern:
     params: dict[str, Any]
     query: str
     path: Path
+    summary: templates.Template | None = None
+    details: templates.Template | None = None
+
+    def words(self, row: dict[str, Any]) -> tuple[str, str]:
+        """Summary and details: rendered from the row's facts by the header's templates, or the query's own."""
+        if self.summary is None:
+            return row["summary"], row.get("details") or ""
+        facts = row.get("facts") or {}
+        return self.summary.render(facts), self.details.render(facts) if self.details else ""
 
     def resolve(self, variables: dict[str, Any]) -> list[str]:
         """Resolution commands with ``{placeholders}`` filled; an unknown one stays visible as <name>.
@@ -127,16 +144,38 @@ def parse_pattern(path: Path) -> Pattern:
     if missing:
         raise PatternError(f"{path}: header lacks {', '.join(missing)}")
     query = "\n".join(query_lines).strip().rstrip(";")
-    _check(path, header, params, query)
+    words = _templates(path, header, query)
+    _check(path, header, params, query, bool(words))
     return Pattern(
         id=str(header["id"]), title=str(header["title"]), severity=str(header["severity"]),
         confidence=float(header["confidence"]), tags=tuple(header["tags"]), impact=str(header["impact"]).strip(),
         resolution=tuple(str(r) for r in header["resolution"]), explains=tuple(header.get("explains") or ()),
         shape=header.get("shape"), fallback=bool(header.get("fallback", False)),
-        params=params, query=query, path=path)
+        params=params, query=query, path=path, **words)
 
 
-def _check(path: Path, header: dict[str, Any], params: dict[str, Any], query: str) -> None:
+def _templates(path: Path, header: dict[str, Any], query: str) -> dict[str, templates.Template]:
+    """The header's summary and details templates, parsed, each fact they name written by the query."""
+    if "details" in header and "summary" not in header:
+        raise PatternError(f"{path}: a details template needs a summary template")
+    words = {}
+    for key in ("summary", "details"):
+        if key not in header:
+            continue
+        if not isinstance(header[key], str):
+            raise PatternError(f"{path}: {key} must be text (a ': ' inside it needs quotes or '>-')")
+        try:
+            words[key] = templates.parse(str(header[key]).strip())
+        except templates.TemplateError as exc:
+            raise PatternError(f"{path}: {key}: {exc}") from None
+        unwritten = sorted(n for n in words[key].names if not re.search(rf"\b{n}\s*:", query))
+        if unwritten:
+            raise PatternError(f"{path}: {key} names facts the query never writes ('name: ...'): "
+                               f"{', '.join(unwritten)}")
+    return words
+
+
+def _check(path: Path, header: dict[str, Any], params: dict[str, Any], query: str, templated: bool = False) -> None:
     if header["id"] != path.stem:
         raise PatternError(f"{path}: id '{header['id']}' must equal the file name '{path.stem}'")
     if header["severity"] not in SEVERITIES:
@@ -159,7 +198,8 @@ def _check(path: Path, header: dict[str, Any], params: dict[str, Any], query: st
     if "release_key" not in params:
         raise PatternError(f"{path}: every pattern takes ':param release_key => null;' to narrow it to a release")
     returned = query.rsplit("RETURN", 1)[-1]
-    absent = [column for column in COLUMNS if column not in returned]
+    columns = [c for c in COLUMNS if c not in ("summary", "details")] + ["facts"] if templated else COLUMNS
+    absent = [column for column in columns if column not in returned]
     if absent:
         raise PatternError(f"{path}: the final RETURN lacks {', '.join(absent)}")
 

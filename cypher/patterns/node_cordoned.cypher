@@ -4,7 +4,7 @@
 // confidence: 0.9
 // tags: [node, infrastructure, scheduling]
 // shape: null
-// explains: [pod_unschedulable, rollout_stuck, wait_timeout, partial_deployment]
+// explains: [workload_unavailable, pod_unschedulable, rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The node is marked unschedulable (kubectl cordon or drain, or an autoscaler or upgrade that cordoned it
 //   and did not finish): the scheduler places no new pod on it, so pods that fit only there stay Pending, and
@@ -14,6 +14,15 @@
 //   - kubectl get pods -A -o wide --field-selector spec.nodeName={node}
 //   - kubectl uncordon {node}   # when the maintenance is over
 //   - "{add_capacity}"
+// summary: >-
+//   Node {node} is cordoned (unschedulable)[[ since {since}||, since when is not recorded]]; {blocked_count} Pending
+//   pod(s) were refused because node(s) were unschedulable
+// details: >-
+//   Node {node} has spec.unschedulable=true[[; its taint node.kubernetes.io/unschedulable was added at
+//   {cordoned_at}||[[; the kubelet reported NodeNotSchedulable at {cordon_event_at}||; when it was cordoned is not
+//   recorded (no taint time, no NodeNotSchedulable event)]]]].[[ {others} other node(s) are cordoned too; the
+//   scheduler does not say which it counted.]] Pending: {pending}. [[{holding_count} live pod(s) still bound to it:
+//   {holding}.||No live pod is still bound to it.]]
 :param release_key => null;
 
 // Cordoned nodes (spec.unschedulable) and the Pending pods whose newest FailedScheduling counts unschedulable
@@ -45,23 +54,12 @@ WITH n, blocked, cordon_event, holding, releases, count(other) AS others,
      coalesce(n.cordoned_at, cordon_event.first_seen) AS since
 RETURN
   CASE WHEN size(releases) = 1 THEN releases[0] END AS release_key,
-  {kind: 'Node', namespace: '', name: n.name} AS subject,
-  'Node ' + n.name + ' is cordoned (unschedulable)' +
-    CASE WHEN since IS NULL THEN ', since when is not recorded' ELSE ' since ' + toString(since) END +
-    '; ' + size(blocked) + ' Pending pod(s) were refused because node(s) were unschedulable' AS summary,
-  'Node ' + n.name + ' has spec.unschedulable=true' +
-    CASE WHEN n.cordoned_at IS NOT NULL THEN '; its taint node.kubernetes.io/unschedulable was added at ' +
-           toString(n.cordoned_at)
-         WHEN cordon_event IS NOT NULL THEN '; the kubelet reported NodeNotSchedulable at ' +
-           toString(cordon_event.first_seen)
-         ELSE '; when it was cordoned is not recorded (no taint time, no NodeNotSchedulable event)' END + '. ' +
-    CASE WHEN others > 0 THEN others + ' other node(s) are cordoned too; the scheduler does not say which it counted. '
-         ELSE '' END +
-    'Pending: ' + reduce(t = '', b IN blocked | t + CASE WHEN t = '' THEN '' ELSE ', ' END +
-      b.p.namespace + '/' + b.p.name) + '. ' +
-    CASE WHEN size(holding) = 0 THEN 'No live pod is still bound to it.'
-         ELSE size(holding) + ' live pod(s) still bound to it: ' + reduce(t = '', p IN holding[..10] | t +
-           CASE WHEN t = '' THEN '' ELSE ', ' END + p.namespace + '/' + p.name) + '.' END AS details,
+  {kind: 'Node', namespace: '', name: n.name, cluster: n.cluster} AS subject,
+  {node: n.name, since: toString(since), blocked_count: size(blocked), cordoned_at: toString(n.cordoned_at),
+   cordon_event_at: toString(cordon_event.first_seen), others: CASE WHEN others > 0 THEN others END,
+   pending: [b IN blocked | b.p.namespace + '/' + b.p.name],
+   holding_count: CASE WHEN size(holding) > 0 THEN size(holding) END,
+   holding: [p IN holding[..10] | p.namespace + '/' + p.name]} AS facts,
   [{kind: 'Node', name: n.name, at: since,
     text: 'unschedulable' + CASE WHEN since IS NULL THEN ', since when is not recorded'
                                  ELSE ' since ' + toString(since) END}] +
