@@ -159,10 +159,11 @@ class Detector:
     def _diagnosis(self, pattern: Pattern, row: dict[str, Any]) -> Diagnosis:
         release_key = row.get("release_key")
         confidence = row.get("confidence")
+        summary, details = pattern.words(plain(row) if pattern.summary else row)
         return Diagnosis(
             pattern=pattern.id, title=pattern.title, severity=pattern.severity, tags=list(pattern.tags),
             confidence=float(confidence if confidence is not None else pattern.confidence),
-            summary=row["summary"], details=row.get("details") or "",
+            summary=summary, details=details,
             evidence=[plain(e) for e in row.get("evidence") or [] if e],
             impact=pattern.impact, resolution=[],
             release={"key": release_key} if release_key else None,
