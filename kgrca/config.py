@@ -5,6 +5,11 @@ then environment variables ``KGRCA_<KEY>`` (``stuck_release_timeout`` -> ``KGRCA
 The YAML file uses the same keys as this table. A bad value stops the program with one line naming the
 key, where it came from, and the form expected.
 
+``KEYS`` is the one declaration of a setting: ``Settings``, a pydantic-settings model, is derived from it
+(each key's parser is its field's validator), and docs/configuration.md from that model
+(``kgrca config docs docs/configuration.md``; a test fails while the file is stale). Adding a setting is one
+``Key(...)`` line plus that command.
+
 The Neo4j password default is the documented *development* password of the local servers
 (``kgrca servers up``); set ``KGRCA_NEO4J_PASSWORD`` for anything else.
 """
@@ -14,11 +19,21 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import typing
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import pydantic
 import yaml
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
 
 from kgrca.contracts import ConfigError
 
@@ -69,6 +84,13 @@ def _port(value: Any) -> int:
     number = _int(value)
     if not 1 <= number <= 65535:
         raise ValueError("a port number from 1 to 65535")
+    return number
+
+
+def _port_or_off(value: Any) -> int:
+    number = _int(value)
+    if not 0 <= number <= 65535:
+        raise ValueError("a port number from 1 to 65535, or 0 for none")
     return number
 
 
@@ -159,6 +181,8 @@ KEYS: tuple[Key, ...] = (
         "a CertificateSigningRequest pending (or approved but not issued) longer than this is stuck"),
     Key("hook_timeout", 300.0, parse_duration, "helm's hook timeout assumed when the command is unknown"),
     Key("namespaces", [], _str_list, "namespaces to watch; empty means all"),
+    Key("cluster", None, _optional_str, "the cluster observations come from (graph keys carry it); "
+        "`kgrca watch` defaults to the kubeconfig's current context"),
     Key("enable_ebpf", True, _bool, "trace helm and kubectl with eBPF where the kernel allows"),
     Key("enable_k8s_watching", True, _bool, "watch the Kubernetes API"),
     Key("track_kubectl", True, _bool, "trace kubectl as well as helm"),
@@ -167,7 +191,7 @@ KEYS: tuple[Key, ...] = (
     Key("buffer_size", 64, _positive_int, "eBPF ring buffer size in pages per CPU"),
     Key("batch_size", 1000, _positive_int, "rows per UNWIND batch written to Neo4j"),
     Key("build_batch", 5000, _positive_int,
-        "messages `kgrca build` writes (and commits) per batch, or what 200 ms brought"),
+        "messages `kgrca build` writes (and commits) per batch at most; a batch is what has arrived"),
     Key("write_sessions", 2, _positive_int,
         "concurrent write transactions; one object's rows always go through the same one"),
     Key("kubeconfig", None, _optional_str, "kubeconfig path; in-cluster config when unset and available"),
@@ -182,6 +206,9 @@ KEYS: tuple[Key, ...] = (
     Key("kafka_port", 9092, _port, "local Kafka broker port"),
     Key("http_host", "127.0.0.1", _str, "address `kgrca serve` listens on"),
     Key("http_port", 8080, _port, "port `kgrca serve` listens on"),
+    Key("serve_metrics_port", 0, _port_or_off, "port of `kgrca serve`'s Prometheus metrics (all workers); 0: none"),
+    Key("watch_metrics_port", 0, _port_or_off, "port of `kgrca watch`'s Prometheus metrics; 0: none"),
+    Key("trace_metrics_port", 0, _port_or_off, "port of `kgrca trace`'s Prometheus metrics; 0: none"),
     Key("github_webhook_secret", None, _optional_str, "shared secret of GitHub webhooks"),
     Key("argocd_webhook_token", None, _optional_str, "bearer token of Argo CD notifications"),
     Key("jira_webhook_secret", None, _optional_str, "shared secret of Jira webhooks"),
@@ -200,7 +227,13 @@ KEYS: tuple[Key, ...] = (
     Key("report_schedule", None, _optional_str, "cron expression of scheduled reports in `kgrca serve`"),
     Key("report_dir", "reports", _str, "where scheduled reports are written"),
     Key("report_webhook_url", None, _optional_str, "Slack-compatible URL scheduled reports are posted to"),
+    Key("report_templates", None, _optional_str, "folder whose report templates replace the built-in ones of the "
+        "same file name (report.html.j2, report.md.j2, slack.txt.j2, ...; see docs/reports.md)"),
     Key("log_level", "INFO", _str, "DEBUG, INFO, WARNING or ERROR"),
+    Key("container_logs", True, _bool, "kgrca watch fetches the last lines of a crashed container's log (off: never)"),
+    Key("container_log_lines", 50, _positive_int, "lines of a crashed container's log fetched (tail), per container"),
+    Key("container_log_bytes", 16384, _positive_int, "bytes of a crashed container's log fetched, per container"),
+    Key("container_log_fetches_per_minute", 20, _positive_int, "log fetches kgrca watch makes per minute at most"),
 )
 
 _BY_NAME = {key.name: key for key in KEYS}
@@ -210,11 +243,83 @@ def env_name(key: str) -> str:
     return "KGRCA_" + key.upper()
 
 
+# The settings model, derived from KEYS so that adding a setting stays one ``Key(...)`` line: each key's parser is
+# the field's validator and its return annotation the field's type (``Any`` for a parser without one).
+
+
+def _value_type(parse: Callable[[Any], Any]) -> Any:
+    try:
+        return typing.get_type_hints(parse).get("return", Any)
+    except (TypeError, NameError):
+        return Any
+
+
+def _validator(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    # a plain one-argument function whatever the parser is: pydantic reads a validator's signature to decide how to
+    # call it, and a builtin (``str``) or a partial has none it can read
+    def validate(value: Any) -> Any:
+        return parse(value)
+
+    return validate
+
+
+class _Environment(EnvSettingsSource):
+    """``KGRCA_<KEY>`` variables of a given mapping (``os.environ`` by default), upper case only as before."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str] | None = None):
+        self._environ = os.environ if environ is None else environ
+        self._found: dict[str, Any] | None = None
+        super().__init__(settings_cls)
+
+    def __call__(self) -> dict[str, Any]:
+        if self._found is None:  # load_config asks once for the origins and once to build: look once
+            self._found = super().__call__()
+        return self._found
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        # pydantic-settings matches case-insensitively; kgrca reads exactly KGRCA_BUFFER_SIZE, not kgrca_buffer_size
+        return {name.lower(): value for name, value in self._environ.items()
+                if name.startswith("KGRCA_") and name == name.upper()}
+
+
+class _YamlFile(YamlConfigSettingsSource):
+    """The YAML file, which must exist and hold a mapping; unreadable or broken files are one clear line."""
+
+    def _read_files(self, files: Any, deep_merge: bool = False) -> dict[str, Any]:
+        return _read_file(Path(files)) if files else {}
+
+    def _read_file(self, file_path: Path) -> dict[str, Any]:
+        return _read_file(file_path)
+
+
+class _SettingsBase(BaseSettings):
+    """Defaults, then the YAML file named by ``KGRCA_CONFIG``, then ``KGRCA_*`` variables, then arguments."""
+
+    model_config = SettingsConfigDict(env_prefix="KGRCA_", extra="forbid", validate_assignment=True,
+                                      protected_namespaces=(), arbitrary_types_allowed=True)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, _Environment(settings_cls),
+                _YamlFile(settings_cls, yaml_file=os.environ.get("KGRCA_CONFIG") or None))
+
+
+Settings: type[BaseSettings] = pydantic.create_model(
+    "Settings", __base__=_SettingsBase, __doc__="kgrca's settings, one field per entry of KEYS.",
+    **{key.name: (Annotated[_value_type(key.parse), NoDecode, pydantic.BeforeValidator(_validator(key.parse))],
+                  pydantic.Field(default=key.default, description=key.help)) for key in KEYS})
+
+
 class Config(Mapping[str, Any]):
     """Read-only settings; attribute or item access (``cfg.neo4j_uri``, ``cfg["neo4j_uri"]``)."""
 
-    def __init__(self, values: dict[str, Any], origins: dict[str, str]):
-        self._values = values
+    def __init__(self, settings: BaseSettings, origins: dict[str, str]):
+        self._settings = settings
+        self._values = {name: getattr(settings, name) for name in Settings.model_fields}
         self._origins = origins
 
     def __getattr__(self, name: str) -> Any:
@@ -233,8 +338,12 @@ class Config(Mapping[str, Any]):
         return len(self._values)
 
     def origin(self, name: str) -> str:
-        """Where a value came from: 'default', a file path, or an environment variable."""
+        """Where a value came from: 'default', a file path, an environment variable, or 'argument'."""
         return self._origins[name]
+
+    def to_settings(self) -> BaseSettings:
+        """These settings as the pydantic ``Settings`` model (a copy)."""
+        return self._settings.model_copy(deep=True)
 
     @property
     def cache_path(self) -> Path:
@@ -254,24 +363,36 @@ class Config(Mapping[str, Any]):
         return env
 
     def replace(self, **changes: Any) -> Config:
-        values = dict(self._values)
+        settings = self._settings.model_copy()
         origins = dict(self._origins)
         for name, raw in changes.items():
-            values[name] = _parse(name, raw, "argument")
+            _check_known(name, "argument")
             origins[name] = "argument"
-        return Config(values, origins)
+            try:
+                setattr(settings, name, raw)  # validate_assignment runs the key's parser
+            except pydantic.ValidationError as exc:
+                raise _one_line(exc, origins) from None
+        return Config(settings, origins)
 
 
-def _parse(name: str, raw: Any, origin: str) -> Any:
-    key = _BY_NAME.get(name)
-    if key is None:
+def _check_known(name: str, origin: str) -> None:
+    if name not in _BY_NAME:
         known = ", ".join(sorted(_BY_NAME))
         raise ConfigError(f"{origin}: unknown setting '{name}'; known settings: {known}")
-    try:
-        return key.parse(raw)
-    except ValueError as exc:
-        shown = env_name(name) if origin.startswith("environment") else name
-        raise ConfigError(f"{origin}: {shown}={raw!r}: expected {exc}") from None
+
+
+def _one_line(exc: pydantic.ValidationError, origins: Mapping[str, str]) -> ConfigError:
+    """The first error as ``<where>: <key>=<value>: expected <form>``, where the key is spelt as it was given."""
+    error = exc.errors()[0]
+    name = str(error["loc"][0]) if error["loc"] else "?"
+    origin = origins.get(name, "argument")
+    if error["type"] == "extra_forbidden":
+        _check_known(name, origin)
+    cause = (error.get("ctx") or {}).get("error")
+    expected = str(cause) if isinstance(cause, ValueError) else error["msg"]
+    if origin == env_name(name):
+        return ConfigError(f"environment {origin}={error['input']!r}: expected {expected}")
+    return ConfigError(f"{origin}: {name}={error['input']!r}: expected {expected}")
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -287,36 +408,39 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of setting: value at the top level")
-    return data
+    return {str(name): value for name, value in data.items()}
 
 
 def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Settings from defaults, then the YAML file, then ``KGRCA_*`` environment variables."""
     environ = os.environ if environ is None else environ
-    values = {key.name: key.default for key in KEYS}
-    origins = {key.name: "default" for key in KEYS}
     path = path or environ.get("KGRCA_CONFIG")
+    environment = _Environment(Settings, environ)
+    sources: tuple[PydanticBaseSettingsSource, ...] = (environment,)
+    origins = {key.name: "default" for key in KEYS}
     if path:
-        for name, raw in _read_file(Path(path)).items():
-            values[name] = _parse(str(name), raw, str(path))
-            origins[name] = str(path)
-    for key in KEYS:
-        variable = env_name(key.name)
-        if variable in environ:
-            values[key.name] = _parse(key.name, environ[variable], f"environment {variable}")
-            origins[key.name] = variable
-    return Config(values, origins)
-
-
-def markdown_table() -> str:
-    """docs/configuration.md's table, from KEYS (tests check the file is up to date)."""
-    rows = ["| setting | environment variable | default | meaning |", "|---|---|---|---|"]
-    for key in KEYS:
-        default = "" if key.default is None else key.default
-        if key.name in DURATION_KEYS:
-            default = f"{int(default)}s"
-        rows.append(f"| `{key.name}` | `{env_name(key.name)}` | `{default}` | {key.help} |")
-    return "\n".join(rows) + "\n"
+        file = _YamlFile(Settings, yaml_file=Path(path))
+        sources += (file,)
+        origins.update(dict.fromkeys(file(), str(path)))
+    origins.update({name: env_name(name) for name in environment()})
+    for name in origins:
+        _check_known(name, origins[name])
+    try:
+        settings = Settings(_build_sources=(sources, {}))
+    except pydantic.ValidationError as exc:
+        raise _one_line(exc, origins) from None
+    return Config(settings, origins)
 
 
 DURATION_KEYS = tuple(key.name for key in KEYS if key.parse is parse_duration)
+
+
+def markdown_table() -> str:
+    """docs/configuration.md's table, from the Settings model (`kgrca config docs` writes the file, tests check it)."""
+    rows = ["| setting | environment variable | default | meaning |", "|---|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = "" if field.default is None else field.default
+        if name in DURATION_KEYS:
+            default = f"{default:g}s"
+        rows.append(f"| `{name}` | `{env_name(name)}` | `{default}` | {field.description} |")
+    return "\n".join(rows) + "\n"

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from kgrca.config import KEYS, env_name, load_config, parse_duration
@@ -73,3 +79,72 @@ def test_configuration_doc_lists_every_setting():
     from kgrca.config import markdown_table
     doc = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text()
     assert markdown_table() in doc, "regenerate docs/configuration.md from kgrca.config.markdown_table()"
+
+
+def test_the_settings_model_has_one_typed_field_per_key():
+    from kgrca.config import Settings
+
+    fields = Settings.model_fields
+    assert list(fields) == [key.name for key in KEYS]
+    assert {name: fields[name].annotation for name in ("namespaces", "stuck_release_timeout", "enable_ebpf",
+                                                        "http_port", "kubeconfig")} == \
+        {"namespaces": list[str], "stuck_release_timeout": float, "enable_ebpf": bool, "http_port": int,
+         "kubeconfig": str | None}
+    assert all(fields[key.name].description == key.help and fields[key.name].default == key.default for key in KEYS)
+
+
+def test_settings_read_alone_take_the_same_sources_as_load_config(tmp_path, monkeypatch):
+    from kgrca.config import Settings
+
+    path = tmp_path / "kgrca.yaml"
+    path.write_text("stuck_release_timeout: 15m\nbuffer_size: 128\n")
+    for name in [n for n in os.environ if n.startswith("KGRCA_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("KGRCA_CONFIG", str(path))
+    monkeypatch.setenv("KGRCA_BUFFER_SIZE", "256")
+    monkeypatch.setenv("kgrca_http_port", "9999")  # only upper-case names are kgrca's, as before
+    settings = Settings()
+    assert (settings.stuck_release_timeout, settings.buffer_size, settings.http_port) == (900, 256, 8080)
+    assert load_config().to_settings() == settings
+
+
+def test_replace_checks_its_values_and_says_they_are_arguments():
+    cfg = load_config(environ={})
+    changed = cfg.replace(http_port="8181", stuck_release_timeout="2m")
+    assert (changed.http_port, changed.stuck_release_timeout, changed.origin("http_port")) == (8181, 120, "argument")
+    assert cfg.http_port == 8080 and cfg.origin("http_port") == "default"
+    with pytest.raises(ConfigError, match=r"^argument: http_port='eighty': expected a whole number$"):
+        cfg.replace(http_port="eighty")
+    with pytest.raises(ConfigError, match="^argument: unknown setting 'htp_port'"):
+        cfg.replace(htp_port=1)
+
+
+def _kgrca(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kgrca.cli", *args], capture_output=True, text=True, timeout=60,
+                          env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), **env})
+
+
+def test_configuration_doc_is_generated_and_a_stale_one_fails(tmp_path):
+    doc = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
+    result = _kgrca("config", "docs", "--check", str(doc), env={})
+    assert result.returncode == 0, result.stderr
+    stale = tmp_path / "configuration.md"
+    stale.write_text("".join(line for line in doc.read_text().splitlines(True) if "`hook_timeout`" not in line))
+    result = _kgrca("config", "docs", "--check", str(stale), env={})
+    assert result.returncode == 1 and "is stale: run 'kgrca config docs" in result.stderr
+    assert _kgrca("config", "docs", str(stale), env={}).returncode == 0
+    assert stale.read_text() == doc.read_text()
+
+
+def test_config_show_says_where_each_value_came_from_and_hides_secrets(tmp_path):
+    path = tmp_path / "kgrca.yaml"
+    path.write_text("namespaces: [prod, staging]\n")
+    result = _kgrca("--config", str(path), "config", "show", "--json",
+                    env={"KGRCA_NEO4J_PASSWORD": "hunter2", "KGRCA_HTTP_PORT": "8181"})
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["namespaces"] == {"value": ["prod", "staging"], "origin": str(path)}
+    assert shown["http_port"] == {"value": 8181, "origin": "KGRCA_HTTP_PORT"}
+    assert shown["neo4j_password"] == {"value": "(set)", "origin": "KGRCA_NEO4J_PASSWORD"}
+    assert shown["log_level"] == {"value": "INFO", "origin": "default"}
+    assert "hunter2" not in result.stdout and set(shown) == {key.name for key in KEYS}

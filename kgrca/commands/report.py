@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kg_builder.times import parse_time
 from kgrca.config import Config, parse_duration
-from kgrca.contracts import KgrcaError
+from kgrca.contracts import KgrcaError, check_cluster
 from kgrca.reports.render import FORMATS
 from kgrca.reports.schedule import write_report
 
@@ -20,7 +20,8 @@ examples:
 
 Every failed or stuck release and failing workload of the window, grouped by namespace and release, with
 its diagnoses, evidence, resolution and a timeline picture. Scheduled reports: set report_schedule (cron)
-and run 'kgrca serve'.
+and run 'kgrca serve'. HTML and Markdown come from Jinja2 templates: name a folder of your own in the
+report_templates setting to replace any of them by file name (docs/reports.md).
 """
 
 
@@ -32,6 +33,8 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:
     parser.add_argument("--format", action="append", choices=FORMATS, dest="formats",
                         help="repeatable; default: all three")
     parser.add_argument("--out", metavar="DIR", help="folder to write into (default: setting report_dir)")
+    parser.add_argument("--cluster", metavar="NAME",
+                        help="only this cluster's releases and workloads (default: every cluster in the graph)")
     parser.set_defaults(func=run)
 
 
@@ -44,7 +47,8 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if until is None:
         raise KgrcaError(f"--until {args.until!r}: expected an RFC 3339 time like 2026-11-20T10:00:00Z")
     report, paths = write_report(cfg, until - length, until, Path(args.out or cfg.report_dir),
-                                 tuple(args.formats or FORMATS))
+                                 tuple(args.formats or FORMATS),
+                                 None if args.cluster is None else check_cluster(args.cluster))
     for path in paths:
         print(path)
     print(f"{len(report.entries)} release(s)/workload(s) with problems between {report.since:%Y-%m-%d %H:%M} "

@@ -14,6 +14,7 @@ from kg_builder.times import parse_time
 from kgrca.api.queries import timeline
 from kgrca.config import Config
 from kgrca.contracts import Diagnosis
+from rca.clusters import of_cluster, release_key
 from rca.runner import Detector
 
 UNDIAGNOSED = """
@@ -60,18 +61,23 @@ def _latest_time(diagnosis: Diagnosis) -> dt.datetime | None:
     return max(times) if times else None
 
 
-def collect(driver: neo4j.Driver, cfg: Config, since: dt.datetime, until: dt.datetime) -> Report:
+def collect(driver: neo4j.Driver, cfg: Config, since: dt.datetime, until: dt.datetime,
+            cluster: str | None = None) -> Report:
+    """The report of the window; of one cluster's releases and objects when ``cluster`` is given."""
     run = Detector(driver, cfg).run(now=until)
-    in_window = [d for d in run.diagnoses if (t := _latest_time(d)) is None or since <= t <= until]
+    in_window = [d for d in of_cluster(run.diagnoses, cluster)
+                 if (t := _latest_time(d)) is None or since <= t <= until]
     entries: dict[str, Entry] = {}
     for diagnosis in in_window:
         if diagnosis.release:
-            key = f"{diagnosis.release['namespace']}/{diagnosis.release['name']}"
+            key = release_key(diagnosis.release.get("cluster"), diagnosis.release["namespace"],
+                              diagnosis.release["name"])  # the graph's key: two clusters' prod/api stay apart
             entry = entries.get(key) or Entry(diagnosis.release["namespace"], f"release {key}", key,
                                               diagnosis.release.get("status"), [], [])
         else:
             subject = diagnosis.subject
-            key = f"{subject.get('kind')}/{subject.get('namespace')}/{subject.get('name')}"
+            key = (f"{subject.get('cluster') or ''}:{subject.get('kind')}/{subject.get('namespace')}/"
+                   f"{subject.get('name')}")
             entry = entries.get(key) or Entry(subject.get("namespace") or "(cluster)",
                                               f"{subject.get('kind')} {subject.get('name')}", None, None, [],
                                               list(diagnosis.event_chain))
@@ -79,7 +85,8 @@ def collect(driver: neo4j.Driver, cfg: Config, since: dt.datetime, until: dt.dat
         entries[key] = entry
     with driver.session(database=cfg.neo4j_database, default_access_mode=neo4j.READ_ACCESS) as session:
         for row in session.run(UNDIAGNOSED, since=since, until=until):
-            if row["key"] not in entries:
+            if row["key"] not in entries and (cluster is None or row["key"] == release_key(
+                    cluster, row["namespace"], row["key"].rpartition("/")[2])):
                 entries[row["key"]] = Entry(row["namespace"], f"release {row['key']}", row["key"], row["status"],
                                             [], [], note=f"revision {row['version']} is {row['status']} and no "
                                                          f"pattern explains it: {row['description'] or ''}")

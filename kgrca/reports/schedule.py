@@ -21,6 +21,7 @@ from kgrca.contracts import ConfigError
 from kgrca.graphdb import driver_for
 from kgrca.reports.collect import Report, collect
 from kgrca.reports.render import SUFFIX, render
+from kgrca.reports.templating import environment, render_template
 
 log = logging.getLogger(__name__)
 STATE = ".last_report"
@@ -28,28 +29,25 @@ FIRST_WINDOW = dt.timedelta(hours=24)
 
 
 def write_report(cfg: Config, since: dt.datetime, until: dt.datetime, out: Path,
-                 formats: tuple[str, ...] = ("html", "markdown", "json")) -> tuple[Report, list[Path]]:
+                 formats: tuple[str, ...] = ("html", "markdown", "json"),
+                 cluster: str | None = None) -> tuple[Report, list[Path]]:
     out.mkdir(parents=True, exist_ok=True)
     with driver_for(cfg) as driver:
-        report = collect(driver, cfg, since, until)
+        report = collect(driver, cfg, since, until, cluster)
     stem = f"rca-{until.strftime('%Y%m%dT%H%M%SZ')}"
     paths = []
     for fmt in formats:
         path = out / f"{stem}.{SUFFIX[fmt]}"
-        path.write_text(render(report, fmt), encoding="utf-8")
+        path.write_text(render(report, fmt, cfg.report_templates), encoding="utf-8")
         paths.append(path)
     return report, paths
 
 
-def slack_message(report: Report, paths: list[Path]) -> dict:
-    lines = [f"*kgrca RCA report* {report.since:%Y-%m-%d %H:%M} to {report.until:%Y-%m-%d %H:%M} UTC"]
-    for entry in report.entries[:20]:
-        top = entry.diagnoses[0] if entry.diagnoses else None
-        lines.append(f"• {entry.title}: " + (f"[{top.severity}] {top.summary}" if top else entry.note))
-    if not report.entries:
-        lines.append("Nothing failed.")
-    lines.append("Report: " + ", ".join(str(p) for p in paths))
-    return {"text": "\n".join(lines)}
+def slack_message(report: Report, paths: list[Path], templates: str | None = None) -> dict:
+    """The Slack-compatible message of a written report, from slack.txt.j2 (``templates`` may override it)."""
+    text = render_template(environment(templates, slack=True), "slack.txt.j2", report=report,
+                           paths=[str(p) for p in paths])
+    return {"text": text.rstrip("\n")}
 
 
 class ReportScheduler:
@@ -61,6 +59,7 @@ class ReportScheduler:
         if not croniter.is_valid(cfg.report_schedule or ""):
             raise ConfigError(f"report_schedule={cfg.report_schedule!r}: expected a cron expression like "
                               "'0 6 * * *' (minute hour day month weekday; a sixth field gives seconds)")
+        environment(cfg.report_templates)  # a missing template folder stops `kgrca serve` at start, not at 6 am
         self.cfg = cfg
         self.out = Path(cfg.report_dir)
         self.clock = clock
@@ -82,7 +81,7 @@ class ReportScheduler:
         self.written.append(report)
         log.info("RCA report %s to %s: %d entries -> %s", since, until, len(report.entries), paths[0])
         if self.cfg.report_webhook_url:
-            self._post(slack_message(report, paths))
+            self._post(slack_message(report, paths, self.cfg.report_templates))
         return report
 
     def _post(self, message: dict) -> None:

@@ -3,13 +3,15 @@
 Lanes, top to bottom: helm operations, revisions, hooks and hook jobs, objects, pod states, conditions,
 events, Argo CD syncs and incidents. Each happening is a dot whose tooltip (``<title>``) says what it was;
 failures are red, the rest grey or blue. Nothing external: the SVG is inlined into the HTML report.
+This module lays the picture out; the template timeline.svg.j2 draws it (overridable like the others).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from html import escape
 from typing import Any
+
+import jinja2
 
 from kg_builder.times import parse_time
 
@@ -28,48 +30,42 @@ def _colour(what: str) -> str:
     return "#d64545" if any(word in lowered for word in BAD_WORDS) else "#3d7bd9"
 
 
-def timeline_svg(items: list[dict[str, Any]], title: str = "") -> str:
+def layout(items: list[dict[str, Any]], title: str = "") -> dict[str, Any]:
+    """Where everything goes: the context of timeline.svg.j2."""
     points = [(parse_time(item.get("at")), item) for item in items]
     points = [(at, item) for at, item in points if at is not None]
     lanes = [(kind, label) for kind, label in LANES if any(item.get("type") == kind for _, item in points)]
     height = TOP + LANE_HEIGHT * max(len(lanes), 1) + 30
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {WIDTH} {height}" '
-             f'width="{WIDTH}" height="{height}" role="img" aria-label="{escape(title or "timeline")}">',
-             '<rect width="100%" height="100%" fill="#ffffff"/>']
+    picture: dict[str, Any] = {"width": WIDTH, "height": height, "title": title, "left": LEFT, "right": WIDTH - 20,
+                               "top": TOP, "empty": not points, "lanes": [], "ticks": [], "earlier": 0,
+                               "axis_y": TOP + len(lanes) * LANE_HEIGHT}
     if not points:
-        parts.append(f'<text x="{LEFT}" y="{TOP + 12}" font-size="12" fill="#666">nothing recorded in the '
-                     'window</text></svg>')
-        return "".join(parts)
+        return picture
     start, end = _axis(points)
     span = max((end - start).total_seconds(), 1.0)
-    earlier = sum(1 for at, _ in points if at < start)
 
     def x(at: dt.datetime) -> float:
         return LEFT + (WIDTH - LEFT - 20) * max((at - start).total_seconds(), 0) / span
 
     for index, (kind, label) in enumerate(lanes):
-        y = TOP + index * LANE_HEIGHT
-        parts.append(f'<text x="{LEFT - 8}" y="{y + 4}" font-size="11" text-anchor="end" fill="#333">'
-                     f'{escape(label)}</text>')
-        parts.append(f'<line x1="{LEFT}" y1="{y}" x2="{WIDTH - 20}" y2="{y}" stroke="#e3e6ea"/>')
-        for at, item in points:
-            if item.get("type") != kind:
-                continue
-            what = str(item.get("what", ""))
-            parts.append(f'<circle cx="{x(at):.1f}" cy="{y}" r="5" fill="{_colour(what)}" stroke="#fff">'
-                         f'<title>{escape(at.strftime("%H:%M:%S"))} {escape(what)}</title></circle>')
-    axis_y = TOP + len(lanes) * LANE_HEIGHT
-    parts.append(f'<line x1="{LEFT}" y1="{axis_y}" x2="{WIDTH - 20}" y2="{axis_y}" stroke="#333"/>')
+        dots = [{"x": x(at), "colour": _colour(str(item.get("what", ""))),
+                 "tip": f"{at.strftime('%H:%M:%S')} {item.get('what', '')}"}
+                for at, item in points if item.get("type") == kind]
+        picture["lanes"].append({"label": label, "y": TOP + index * LANE_HEIGHT, "dots": dots})
     for step in range(5):
         at = start + dt.timedelta(seconds=span * step / 4)
-        anchor = {0: "start", 4: "end"}.get(step, "middle")
-        parts.append(f'<text x="{x(at):.1f}" y="{axis_y + 16}" font-size="10" text-anchor="{anchor}" fill="#333">'
-                     f'{at.strftime("%m-%d %H:%M:%S")}</text>')
-    if earlier:
-        parts.append(f'<text x="{LEFT}" y="{TOP - 12}" font-size="10" fill="#5b6570">&#171; {earlier} earlier '
-                     'happening(s) drawn at the left edge</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+        picture["ticks"].append({"x": x(at), "text": at.strftime("%m-%d %H:%M:%S"),
+                                 "anchor": {0: "start", 4: "end"}.get(step, "middle")})
+    picture["earlier"] = sum(1 for at, _ in points if at < start)
+    return picture
+
+
+def timeline_svg(items: list[dict[str, Any]], title: str = "", env: jinja2.Environment | None = None) -> str:
+    """The SVG of ``items`` (timeline entries with ``at``, ``type``, ``what``), drawn by ``env``'s
+    timeline.svg.j2 (default: the built-in templates)."""
+    from kgrca.reports.templating import environment, render_template
+
+    return render_template(env or environment(), "timeline.svg.j2", **layout(items, title)).strip()
 
 
 def _axis(points: list[tuple[dt.datetime, dict[str, Any]]]) -> tuple[dt.datetime, dt.datetime]:
