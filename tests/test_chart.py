@@ -585,3 +585,105 @@ def test_readme_shows_the_install_command_minimal_values_and_node_needs():
     assert (CI / "minimal-values.yaml").read_text().strip() in readme
     for need in ("privileged", "host PID", "/sys/kernel/tracing", "/lib/modules", "kernel headers"):
         assert need in readme
+
+
+# ------------------------------------------------------------------------------------------ metrics
+
+
+DASHBOARD = CHART / "dashboards" / "kgrca.json"
+
+
+def registered_series() -> dict[str, set[str]]:
+    """Every family the long-running processes register -> the series names Prometheus stores for it."""
+    from prometheus_client import CollectorRegistry
+
+    from bpf.metrics import TraceMetrics
+    from kgrca.api.metrics import ServeMetrics, SpoolCollector
+    from kgrca.bus.metrics import BuildMetrics, WatchMetrics
+
+    spool = CollectorRegistry()
+    spool.register(SpoolCollector(None))
+    registries = [BuildMetrics().registry, WatchMetrics().registry, ServeMetrics().registry, TraceMetrics().registry,
+                  spool]
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",)}
+    return {family.name: {family.name + suffix for suffix in suffixes[family.type]}
+            for registry in registries for family in registry.collect()}
+
+
+def plotted_series() -> dict[str, set[str]]:
+    """Each panel's title -> the metric names its PromQL expressions read (every kgrca series starts kgrca_)."""
+    import re
+
+    dashboard = json.loads(DASHBOARD.read_text())
+    plotted = {}
+    for panel in dashboard["panels"]:
+        if panel["type"] == "row":
+            continue
+        names = set()
+        for target in panel["targets"]:
+            found = set(re.findall(r"\b(kgrca_[a-z0-9_]+)\b", target["expr"]))
+            assert found, f"{panel['title']}: {target['expr']} reads no kgrca series"
+            names |= found
+        plotted[panel["title"]] = names
+    return plotted
+
+
+def test_every_series_the_dashboard_plots_is_registered_and_every_family_is_plotted():
+    registered = registered_series()
+    known = set().union(*registered.values())
+    plotted = plotted_series()
+    unknown = {title: sorted(names - known) for title, names in plotted.items() if names - known}
+    assert not unknown, f"the dashboard plots series no process registers: {unknown}"
+    everything = set().union(*plotted.values())
+    missing = sorted(family for family, series in registered.items() if not series & everything)
+    assert not missing, f"families no panel plots: {missing}"
+
+
+def test_every_process_is_scraped_on_its_metrics_port_by_default(helm):
+    docs = template(helm, "all-on-values.yaml")
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    for component, command in (("watcher", "watch"), ("server", "serve"), ("tracer", "trace"), ("builder", "build")):
+        workload = workloads(docs)[f"{RELEASE}-{component}"]
+        pod = workload["spec"]["template"]
+        [container] = pod["spec"]["containers"]
+        port = values[component]["metricsPort"]
+        assert container["args"][0] == command
+        assert container["args"][container["args"].index("--metrics-port") + 1] == str(port)
+        assert {"name": "metrics", "containerPort": port} in container["ports"]
+        assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(port)
+    assert not of_kind(docs, "ServiceMonitor")
+    docs = template(helm, "all-on-values.yaml", sets=("watcher.metricsPort=0", "server.metricsPort=0"))
+    for component in ("watcher", "server"):
+        [container] = workloads(docs)[f"{RELEASE}-{component}"]["spec"]["template"]["spec"]["containers"]
+        assert "--metrics-port" not in container["args"]
+        assert all(p["name"] != "metrics" for p in container.get("ports", []))
+
+
+def test_service_monitor_and_dashboard_are_off_by_default_and_scrape_every_component_when_on(helm):
+    docs = template(helm)
+    assert not of_kind(docs, "ServiceMonitor")
+    assert not [d for d in of_kind(docs, "ConfigMap") if d["metadata"]["name"].endswith("-dashboard")]
+    docs = template(helm, "all-on-values.yaml", sets=("metrics.serviceMonitor.enabled=true",
+                                                      "metrics.serviceMonitor.labels.release=prometheus"))
+    [monitor] = of_kind(docs, "ServiceMonitor")
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+    assert monitor["metadata"]["labels"]["release"] == "prometheus"
+    assert monitor["spec"]["namespaceSelector"] == {"matchNames": [NAMESPACE]}
+    [endpoint] = monitor["spec"]["endpoints"]
+    service = one(docs, "Service", f"{RELEASE}-metrics")
+    assert service["spec"]["clusterIP"] == "None"
+    selected = monitor["spec"]["selector"]["matchLabels"]
+    assert selected.items() <= service["metadata"]["labels"].items()
+    [port] = service["spec"]["ports"]
+    assert endpoint["port"] == port["name"] and port["targetPort"] == "metrics"
+    # the Service selects every component's pods, and each declares the container port it targets by name
+    scraped = set()
+    for name, workload in workloads(docs).items():
+        pod = workload["spec"]["template"]
+        assert service["spec"]["selector"].items() <= pod["metadata"]["labels"].items(), name
+        if any(p["name"] == "metrics" for c in pod["spec"]["containers"] for p in c.get("ports", [])):
+            scraped.add(pod["metadata"]["labels"]["app.kubernetes.io/component"])
+    assert scraped == {"watcher", "server", "builder", "tracer"}
+    dashboard = one(docs, "ConfigMap", f"{RELEASE}-dashboard")
+    assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert json.loads(dashboard["data"]["kgrca.json"]) == json.loads(DASHBOARD.read_text())
