@@ -126,7 +126,9 @@ def _argv(component: Component, binary: Path, layout: Layout) -> list[str]:
         return [str(binary), f"--kubeconfig={kubeconfig}", f"--config={layout.config / 'kwok.yaml'}",
                 "--manage-all-nodes=false", f"--manage-nodes-with-annotation-selector={NODE_ANNOTATION}=fake",
                 f"--node-ip={HOST}", f"--cidr={POD_CIDR}", f"--node-lease-duration-seconds={NODE_LEASE_SECONDS}",
-                f"--server-address={HOST}:{KWOK_PORT}"]
+                f"--server-address={HOST}:{KWOK_PORT}",
+                # the node's kubelet endpoint: the API server reaches kwok there for `kubectl logs`
+                f"--node-port={KWOK_PORT}"]
     raise AssertionError(component.name)
 
 
@@ -178,7 +180,8 @@ def _prepare(cfg: Config, layout: Layout) -> dict[str, Path]:
     write_kubeconfig(layout.kubeconfig, layout.pki, "admin", users["admin"])
     for stem in ("controller-manager", "scheduler", "kwok"):
         write_kubeconfig(layout.component_kubeconfig(stem), layout.pki, stem, users[stem])
-    if write_kwok_config(layout.config / "kwok.yaml"):
+    layout.container_logs.mkdir(parents=True, exist_ok=True)
+    if write_kwok_config(layout.config / "kwok.yaml", layout.container_logs):
         # kwok reads its Stages once at start: a running kwok must be restarted to pick up new ones.
         processes.stop(layout.pid_file("kwok"), binaries["kwok"], "kwok")
     return binaries
@@ -279,6 +282,12 @@ def _ensure_nodes(cfg: Config, say: Say) -> None:
 
     took = _wait(f"nodes {', '.join(NODES)} becoming Ready", all_ready, 60)
     say(f"nodes {', '.join(NODES)} Ready after {took:.1f}s")
+    # Nodes made before kwok served logs lack the kubelet endpoint the API server proxies `kubectl logs` to (and a
+    # Hostname address it would try first and cannot resolve): set them as the node Stage now does.
+    for name in NODES:
+        kubectl(cfg, "patch", "node", name, "--subresource=status", "--type=merge", "-p", json.dumps(
+            {"status": {"daemonEndpoints": {"kubeletEndpoint": {"Port": KWOK_PORT}},
+                        "addresses": [{"type": "InternalIP", "address": HOST}]}}))
 
 
 def _smoke_pod(cfg: Config, say: Say) -> None:

@@ -57,6 +57,12 @@ class Layout:
         """Per-component kubeconfigs and kwok's configuration."""
         return self.root / "config"
 
+    @property
+    def container_logs(self) -> Path:
+        """The log files kwok serves as containers' logs in namespace ``stages.LOGS_NAMESPACE``: ``current.log``
+        and ``previous.log``, in the CRI log format (``<time> stdout F <line>``)."""
+        return self.root / "container-logs"
+
     def pid_file(self, component: str) -> Path:
         return self.run / f"{component}.pid"
 

@@ -27,6 +27,8 @@ UNPULLABLE_REGISTRY = "registry.invalid/"
 # How many times a crash-looping container is restarted before it is left in CrashLoopBackOff.
 MAX_RESTARTS = 4
 NODE_LEASE_SECONDS = 40
+# The namespace whose pods kwok gives logs (container_logs below): tests write the files, kwok serves them.
+LOGS_NAMESPACE = "kgrca-logs"
 
 # --- selectors -------------------------------------------------------------------------------------
 
@@ -346,8 +348,11 @@ conditions:
 addresses:
 - type: InternalIP
   address: {{ NodeIP | Quote }}
-- type: Hostname
-  address: {{ .metadata.name | Quote }}
+{{ with NodePort }}
+daemonEndpoints:
+  kubeletEndpoint:
+    Port: {{ . }}
+{{ end }}
 nodeInfo:
   architecture: amd64
   operatingSystem: linux
@@ -370,9 +375,21 @@ phase: Running
     ]
 
 
-def write_kwok_config(path: Path) -> bool:
-    """Write kwok's configuration file (the Stages above, one YAML document each); True if it changed."""
-    text = yaml.safe_dump_all(node_stages() + pod_stages(), sort_keys=False, width=1000)
+def container_logs(directory: Path) -> dict[str, Any]:
+    """kwok's ClusterLogs: the pods of ``LOGS_NAMESPACE`` get ``directory``'s files as their containers' logs, served
+    through the API server (``kubectl logs``, ``--previous``) by kwok's kubelet endpoint. Other namespaces have no
+    logs (kwok answers "no logs found"), as a cluster whose kubelet lost them would."""
+    return {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterLogs", "metadata": {"name": "container-logs"},
+            "spec": {"selector": {"matchNamespaces": [LOGS_NAMESPACE]},
+                     "logs": [{"logsFile": str(directory / "current.log"),
+                               "previousLogsFile": str(directory / "previous.log")}]}}
+
+
+def write_kwok_config(path: Path, logs: Path | None = None) -> bool:
+    """Write kwok's configuration file (the Stages above, one YAML document each, and the ClusterLogs of ``logs``
+    where given); True if it changed."""
+    documents = node_stages() + pod_stages() + ([container_logs(logs)] if logs is not None else [])
+    text = yaml.safe_dump_all(documents, sort_keys=False, width=1000)
     if path.is_file() and path.read_text() == text:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
