@@ -51,6 +51,13 @@ GITOPS = {(k.group, k.plural) for k in GITOPS_KINDS}
 WATCHED = {(_group(k.group_version), k.plural) for k in KINDS} | GITOPS
 WATCHED_NAMESPACED = {(_group(k.group_version), k.plural) for k in KINDS if k.namespaced} | GITOPS
 WATCHED_CLUSTER = WATCHED - WATCHED_NAMESPACED
+POD_LOGS = ("", "pods/log")  # get only: the last lines of a crashing container (rbac.podLogs)
+
+
+def read_only(role: dict[str, Any]) -> bool:
+    """Every rule lists, watches and gets, except the log rule, which only gets."""
+    return all(set(rule["verbs"]) == ({"get"} if rule["resources"] == ["pods/log"] else READ_ONLY)
+               for rule in role["rules"])
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -211,8 +218,8 @@ def test_probes_hit_the_real_health_endpoints(helm):
 def test_cluster_role_reads_exactly_the_watched_kinds(helm):
     docs = template(helm)
     role = one(docs, "ClusterRole", "kgrca-watcher")
-    assert rules_of(role) == WATCHED
-    assert all(set(rule["verbs"]) == READ_ONLY for rule in role["rules"])
+    assert rules_of(role) == WATCHED | {POD_LOGS}
+    assert read_only(role)
     assert not of_kind(docs, "Role")
     binding = one(docs, "ClusterRoleBinding", "kgrca-watcher")
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "kgrca-watcher", "namespace": NAMESPACE}]
@@ -222,7 +229,15 @@ def test_cluster_role_reads_exactly_the_watched_kinds(helm):
 @pytest.mark.cluster
 def test_helm_release_secrets_can_be_withheld(helm):
     docs = template(helm, sets=("rbac.helmReleaseSecrets=false",))
-    assert rules_of(one(docs, "ClusterRole", "kgrca-watcher")) == WATCHED - {("", "secrets")}
+    assert rules_of(one(docs, "ClusterRole", "kgrca-watcher")) == WATCHED - {("", "secrets")} | {POD_LOGS}
+
+
+@pytest.mark.cluster
+def test_container_logs_can_be_withheld_and_the_watcher_then_reads_none(helm):
+    docs = template(helm, sets=("rbac.podLogs=false",))
+    assert rules_of(one(docs, "ClusterRole", "kgrca-watcher")) == WATCHED
+    assert config_map(docs)["KGRCA_CONTAINER_LOGS"] == "false"
+    assert "KGRCA_CONTAINER_LOGS" not in config_map(template(helm))
 
 
 @pytest.mark.cluster
@@ -231,8 +246,8 @@ def test_namespaced_grants_roles_per_namespace_and_only_cluster_scoped_kinds_clu
     roles = of_kind(docs, "Role")
     assert {r["metadata"]["namespace"] for r in roles} == {"kgrca-team-a", "kgrca-team-b"}
     for role in roles:
-        assert rules_of(role) == WATCHED_NAMESPACED
-        assert all(set(rule["verbs"]) == READ_ONLY for rule in role["rules"])
+        assert rules_of(role) == WATCHED_NAMESPACED | {POD_LOGS}
+        assert read_only(role)
     bindings = of_kind(docs, "RoleBinding")
     assert {b["metadata"]["namespace"] for b in bindings} == {"kgrca-team-a", "kgrca-team-b"}
     assert all(b["subjects"][0]["namespace"] == NAMESPACE for b in bindings)

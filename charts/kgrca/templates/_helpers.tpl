@@ -184,6 +184,12 @@ neo4j_password github_webhook_secret argocd_webhook_token jira_webhook_secret
   resources: [secrets]
   verbs: [get, list, watch]
 {{- end }}
+{{- if .Values.rbac.podLogs }}
+# The last lines of a failing container's log (kgrca watch's container_logs setting): get, nothing else.
+- apiGroups: [""]
+  resources: [pods/log]
+  verbs: [get]
+{{- end }}
 - apiGroups: [apps]
   resources: [deployments, replicasets, statefulsets, daemonsets]
   verbs: [get, list, watch]
