@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Iterable
 from typing import Any, Literal, Protocol
 
@@ -52,7 +53,7 @@ class TemporaryError(KgrcaError):
 
 # --- observations -------------------------------------------------------------------------------
 
-ObservationKind = Literal["k8s", "helm_process", "kubectl_process", "webhook"]
+ObservationKind = Literal["k8s", "helm_process", "kubectl_process", "webhook", "container_log"]
 K8S_ACTIONS = ("ADDED", "MODIFIED", "DELETED", "SNAPSHOT")
 
 
@@ -68,11 +69,19 @@ class Observation:
         (see ``bpf/records.py``), ``action`` is ``"EXITED"`` or ``"RUNNING"``.
         ``"webhook"``: ``payload`` is a delivery from ``webhooks/``; ``action`` names the provider
         (``"github"``, ``"argocd"``, ``"jira"``).
+        ``"container_log"``: ``payload`` is the last lines of one container's log, already redacted
+        (``namespace``, ``pod``, ``container``, ``lines``; ``pod_uid`` and ``restart_count``, the run the lines
+        are from, where the source knows them; ``previous``, ``truncated``, ``reason``, ``source`` ``watch`` or
+        ``file``, ``fetched_at``); ``action`` is ``"FETCHED"``. See docs/container-logs.md.
     observed_at:
         When the source saw it (UTC, ISO 8601). History nodes take their times from the object itself
         where it has them, so replaying old input reproduces the same graph.
     origin:
         Where it came from, for error messages: ``"watch"``, ``"file:dump.json:12"``, ``"bpf"`` ...
+    cluster:
+        The cluster it came from (``--cluster`` / ``KGRCA_CLUSTER``; see ``CLUSTER_NAME``). ``""`` is the
+        unnamed cluster: what a graph held before clusters were named, keyed exactly as then. Messages
+        without the field (written before it existed) belong to it.
     """
 
     kind: str
@@ -80,10 +89,14 @@ class Observation:
     payload: dict[str, Any]
     observed_at: str
     origin: str = ""
+    cluster: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"schema": 1, "kind": self.kind, "action": self.action, "payload": self.payload,
+        data = {"schema": 1, "kind": self.kind, "action": self.action, "payload": self.payload,
                 "observed_at": self.observed_at, "origin": self.origin}
+        if self.cluster:  # the unnamed cluster's messages stay byte for byte what they were
+            data["cluster"] = self.cluster
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> Observation:
@@ -95,7 +108,21 @@ class Observation:
         if not isinstance(data["payload"], dict):
             raise PermanentError("observation payload must be a JSON object")
         return cls(str(data["kind"]), str(data["action"]), data["payload"],
-                   str(data.get("observed_at") or utc_now()), str(data.get("origin", "")))
+                   str(data.get("observed_at") or utc_now()), str(data.get("origin", "")),
+                   check_cluster(data.get("cluster") or "", PermanentError))
+
+
+# A cluster's name: what ``--cluster`` takes and graph keys carry (``<cluster>:<key>``, kg_builder/keys.py). Letters,
+# digits, ``.``, ``_`` and ``-``, so it never holds the ``:`` that ends it in a key nor the ``/`` of a URL path.
+CLUSTER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+
+
+def check_cluster(name: Any, error: type[KgrcaError] = KgrcaError) -> str:
+    """``name`` if it is a cluster name (``""`` is the unnamed cluster), else ``error`` saying the form expected."""
+    if name == "" or (isinstance(name, str) and CLUSTER_NAME.fullmatch(name)):
+        return name
+    raise error(f"cluster name {name!r} is not valid: use up to 63 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit")
 
 
 def utc_now() -> str:
@@ -133,75 +160,16 @@ class GraphWriter(Protocol):
 
 # --- diagnoses ----------------------------------------------------------------------------------
 
-Severity = Literal["critical", "high", "medium", "low"]
-SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low")
-# The seven Helm shapes a diagnosis may explain (``Diagnosis.shape``); null when no Helm operation is involved.
-SHAPES: tuple[str, ...] = ("hook_failure", "stuck_release", "template_error", "resource_conflict",
-                           "partial_deployment", "wait_timeout", "crd_mismatch")
-
-
-@dataclasses.dataclass
-class Diagnosis:
-    """What broke, why, the evidence, and what to run. ``to_json()`` gives the public JSON form::
-
-        {"type": "operational", "severity", "source": "kgrca", "shape", "pattern", "confidence",
-         "release": {"name", "namespace", "operation", "from_version", "to_version", "status"},
-         "root_cause": {"summary", "details", "evidence": [...], "impact", "resolution"},
-         "correlation": {"operation_id", "confidence", "event_chain": [...]}}
-
-    ``release.controller`` (added with the GitOps sources) names the Flux HelmRelease or Argo CD Application
-    that deploys the release, with its retry state; its impact and resolution then say what that controller
-    does next and give its own commands (rca/gitops_context.py).
-
-    Fields are added, never removed or renamed. ``consequences`` lists lower-ranked diagnoses of the
-    same release that this one explains (a crash loop that made ``--wait`` time out). ``shape`` is the Helm
-    shape the diagnosis explains (one of ``SHAPES``) when a Helm operation is involved, else null;
-    ``pattern`` stays the specific cause: a crash loop that made ``--wait`` time out has shape
-    ``wait_timeout`` and pattern ``crashloop``, and its summary says both.
-    """
-
-    pattern: str
-    severity: str
-    confidence: float
-    summary: str
-    details: str
-    evidence: list[dict[str, Any]]
-    impact: str
-    resolution: list[str]
-    release: dict[str, Any] | None = None
-    subject: dict[str, Any] = dataclasses.field(default_factory=dict)
-    operation_id: str | None = None
-    correlation_confidence: float | None = None
-    event_chain: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    tags: list[str] = dataclasses.field(default_factory=list)
-    title: str = ""
-    consequences: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    shape: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "type": "operational",
-            "severity": self.severity,
-            "source": "kgrca",
-            "shape": self.shape,
-            "pattern": self.pattern,
-            "title": self.title,
-            "confidence": round(self.confidence, 3),
-            "tags": self.tags,
-            "release": self.release,
-            "subject": self.subject,
-            "root_cause": {
-                "summary": self.summary,
-                "details": self.details,
-                "evidence": self.evidence,
-                "impact": self.impact,
-                "resolution": self.resolution,
-            },
-            "correlation": {
-                "operation_id": self.operation_id,
-                "confidence": round(self.correlation_confidence if self.correlation_confidence
-                                    is not None else self.confidence, 3),
-                "event_chain": self.event_chain,
-            },
-            "consequences": self.consequences,
-        }
+# The diagnosis contract is a typed model of its public JSON (kgrca/diagnosis.py): ``Diagnosis.to_json()`` is
+# what `kgrca diagnose --json`, the REST API and the reports give, ``Diagnosis.json_schema()`` its JSON Schema
+# (docs/diagnosis.schema.json). Fields are added, never removed or renamed.
+from kgrca.diagnosis import (  # noqa: E402, F401  (re-exported: every layer imports the contracts from here)
+    SEVERITIES,
+    SHAPES,
+    Correlation,
+    Diagnosis,
+    Evidence,
+    Release,
+    RootCause,
+    Severity,
+)

@@ -291,9 +291,6 @@ if __name__ == "__main__":  # judge a dump of diagnoses (python tests/test_truth
     dump = json.loads(open(sys.argv[1], encoding="utf-8").read())
     for name, items in dump.items():
         scenario = suite.load(suite.SCENARIO_ROOT / name)
-        diagnoses = [Diagnosis(pattern=d["pattern"], severity="", confidence=0, summary=d["root_cause"]["summary"],
-                               details=d["root_cause"]["details"], evidence=d["root_cause"]["evidence"], impact="",
-                               resolution=[], subject=d["subject"], consequences=d.get("consequences") or [],
-                               event_chain=d["correlation"]["event_chain"]) for d in items]
+        diagnoses = [Diagnosis.model_validate(d) for d in items]  # the JSON form reads back into the model
         for line in untruths(scenario, diagnoses):
             print(line)

@@ -92,6 +92,30 @@ def blueprint(cfg: Config, store: Callable[[Observation], WriteStats], spool: Sp
 
     @bp.post("/github")
     def github() -> Any:
+        """GitHub webhook (the operation is in the OpenAPI document: kgrca/api/openapi.py).
+        ---
+        post:
+          tags: [webhooks]
+          summary: "GitHub webhook: push, pull_request, issues, deployment, deployment_status, workflow_job,
+            workflow_run (and ping)"
+          description: Signed with the webhook's secret (X-Hub-Signature-256, HMAC-SHA256 of the body);
+            deduplicated by X-GitHub-Delivery.
+          security: [{githubSignature: []}]
+          parameters:
+            - {name: X-GitHub-Event, in: header, required: true, description: the event name, schema: {type: string}}
+            - {name: X-GitHub-Delivery, in: header, required: true, description: the delivery id,
+               schema: {type: string}}
+            - {name: X-Hub-Signature-256, in: header, required: true,
+               description: "sha256=<hex HMAC-SHA256 of the body>", schema: {type: string}}
+          requestBody: {required: true, content: {application/json: {schema: {type: object}}}}
+          responses:
+            200: WebhookOk
+            202: WebhookStored
+            400: WebhookInvalid
+            401: Unauthorized
+            413: TooLarge
+            503: WebhookUnavailable
+        """
         data = body.read(request, cfg.webhook_max_bytes)
         reason = auth.github(cfg.github_webhook_secret, request.headers, data)
         if reason:
@@ -111,6 +135,25 @@ def blueprint(cfg: Config, store: Callable[[Observation], WriteStats], spool: Sp
 
     @bp.post("/argocd")
     def argocd() -> Any:
+        """Argo CD Notifications webhook.
+        ---
+        post:
+          tags: [webhooks]
+          summary: Argo CD Notifications webhook, rendered from the template in docs/webhooks.md
+          description: Authorized with a bearer token; a resent body is the same delivery.
+          security: [{argocdToken: []}]
+          parameters:
+            - {name: Authorization, in: header, required: true, description: "Bearer <argocd_webhook_token>",
+               schema: {type: string}}
+          requestBody: {required: true, content: {application/json: {schema: {type: object}}}}
+          responses:
+            200: WebhookOk
+            202: WebhookStored
+            400: WebhookInvalid
+            401: Unauthorized
+            413: TooLarge
+            503: WebhookUnavailable
+        """
         reason = auth.bearer(cfg.argocd_webhook_token, request.headers)
         if reason:
             return error(401, f"Argo CD notification refused: {reason}")
@@ -124,6 +167,31 @@ def blueprint(cfg: Config, store: Callable[[Observation], WriteStats], spool: Sp
 
     @bp.post("/jira")
     def jira() -> Any:
+        """Jira webhook.
+        ---
+        post:
+          tags: [webhooks]
+          summary: "Jira webhook: jira:issue_created, jira:issue_updated"
+          description: "Authorized by Jira Cloud's X-Hub-Signature (HMAC-SHA256 of the body with the webhook's
+            secret), or the secret as ?secret= or 'Authorization: Bearer <secret>'. Deduplicated by
+            X-Atlassian-Webhook-Identifier, or by the body's SHA-256."
+          security: [{jiraSecret: []}]
+          parameters:
+            - {name: X-Hub-Signature, in: header, required: false, description: "sha256=<hex HMAC-SHA256 of the body>",
+               schema: {type: string}}
+            - {name: X-Atlassian-Webhook-Identifier, in: header, required: false,
+               description: "Jira Cloud's delivery id", schema: {type: string}}
+            - {name: secret, in: query, required: false, description: "the shared secret, where the sender cannot sign",
+               schema: {type: string}}
+          requestBody: {required: true, content: {application/json: {schema: {type: object}}}}
+          responses:
+            200: WebhookOk
+            202: WebhookStored
+            400: WebhookInvalid
+            401: Unauthorized
+            413: TooLarge
+            503: WebhookUnavailable
+        """
         data = body.read(request, cfg.webhook_max_bytes)
         reason = auth.jira(cfg.jira_webhook_secret, request.headers, request.args.get("secret"), data)
         if reason:
