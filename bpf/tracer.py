@@ -83,6 +83,9 @@ class Tracer:
         self._max_backlog = max_backlog
         self._backlog_lost = 0
         self._perf_lost = 0
+        self.bytes_read = 0  # copied out of the kernel buffer
+        # called after each read of the kernel buffer with the bytes it held (bpf/metrics.py: the buffer's use)
+        self.on_read: Callable[[int], None] | None = None
 
     def start(self) -> None:
         from bcc import BPF  # imported here: the rest of kgrca runs without BCC
@@ -113,7 +116,10 @@ class Tracer:
 
     def _read(self) -> None:
         while not self._stop.is_set():
+            before = self.bytes_read
             self._consume(100)
+            if self.on_read is not None:
+                self.on_read(self.bytes_read - before)
 
     def _consume(self, timeout_ms: int) -> None:
         if self.options.ringbuf:
@@ -123,6 +129,7 @@ class Tracer:
 
     def _on_event(self, _ctx: Any, data: Any, size: int) -> None:
         # Runs on the reader thread: copy and go, so the kernel buffer never waits for Python.
+        self.bytes_read += size
         if len(self._raw) >= self._max_backlog:
             self._backlog_lost += 1
             return

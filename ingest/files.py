@@ -9,6 +9,8 @@ Accepted, by content rather than by name:
 * a captured CI log or terminal output (GitHub Actions, GitLab, plain text; ingest/ci_logs.py): a text that is
   neither JSON nor YAML objects and holds a helm command or one of helm's ``Error:`` lines (a GitHub Actions or
   GitLab log is known by its framing at once); each helm run in it becomes a witnessed helm run;
+* with ``logs=(namespace, pod, container)`` (``kgrca ingest --logs NS/POD[/CONTAINER]``): every file is that
+  container's ``kubectl logs`` output, whatever it holds (ingest/container_logs.py), its last lines one observation;
 * a folder: every ``*.json``, ``*.jsonl``, ``*.ndjson``, ``*.yaml``, ``*.yml``, ``*.log`` below it, sorted.
 
 Bad input is reported as ``file:line: what was expected`` and the rest of the file still loads.
@@ -16,6 +18,7 @@ Bad input is reported as ``file:line: what was expected`` and the rest of the fi
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
@@ -25,13 +28,14 @@ from typing import Any
 
 import yaml
 
-from ingest import ci_logs
+from ingest import ci_logs, container_logs, json_stream
 from kg_builder.times import parse_time
 from kgrca import yamlio
-from kgrca.contracts import K8S_ACTIONS, Observation, PermanentError, utc_now
+from kgrca.contracts import K8S_ACTIONS, Observation, PermanentError, check_cluster, utc_now
 
 SUFFIXES = {".json", ".jsonl", ".ndjson", ".yaml", ".yml", ".log"}
 HEAD_BYTES = 65536  # how much of a file decides JSON lines or one document
+STREAM_BYTES = 32 << 20  # a JSON document larger than this is read item by item (ingest/json_stream.py)
 LINES_LOOKED_AT = 8
 TOO_DEEP = "JSON nested deeper than it can be read (no Kubernetes object is); refused"
 WATCH_TYPES = {"ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"}
@@ -49,13 +53,17 @@ class InputProblem:
 class FileSource:
     """Reads paths lazily; ``problems`` fills as it goes and says what was skipped and why."""
 
-    def __init__(self, paths: list[str | Path], release: tuple[str, str] | None = None):
+    def __init__(self, paths: list[str | Path], release: tuple[str, str] | None = None,
+                 logs: tuple[str, str, str | None] | None = None):
         """``release`` (namespace, name) is the release the helm runs of CI logs among the paths deployed
-        (``kgrca ingest --release``); JSON and YAML input ignore it."""
+        (``kgrca ingest --release``); JSON and YAML input ignore it. ``logs`` (namespace, pod, container or None)
+        reads every path as that container's log (``kgrca ingest --logs``)."""
         self.paths = [Path(p) for p in paths]
         self.release = release
+        self.logs = logs
         self.problems: list[InputProblem] = []
         self.files_read = 0
+        self.bytes_read = 0  # of the files read so far and of the current one (a progress bar's position)
 
     def files(self) -> Iterator[Path]:
         for path in self.paths:
@@ -69,15 +77,29 @@ class FileSource:
             else:
                 self.problems.append(InputProblem(str(path), "no such file or folder"))
 
+    def total_bytes(self) -> int:
+        """The size of every file ``observations()`` reads, for a progress bar's total (what cannot be found is
+        reported once, by ``observations()``)."""
+        known = len(self.problems)
+        total = 0
+        for path in self.files():
+            with contextlib.suppress(OSError):
+                total += path.stat().st_size
+        del self.problems[known:]
+        return total
+
     def observations(self) -> Iterator[Observation]:
         for path in self.files():
             self.files_read += 1
+            done = self.bytes_read
             try:
                 yield from self._read(path)
             except OSError as exc:
                 self.problems.append(InputProblem(str(path), f"cannot read: {exc.strerror or exc}"))
             except UnicodeDecodeError:
                 self.problems.append(InputProblem(str(path), "not a text file (expected JSON, YAML or a CI log)"))
+            with contextlib.suppress(OSError):
+                self.bytes_read = done + path.stat().st_size
 
     def _read(self, path: Path) -> Iterator[Observation]:
         with path.open("rb") as handle:
@@ -85,6 +107,8 @@ class FileSource:
         first = head.lstrip()[:1]
         if not first:
             self.problems.append(InputProblem(str(path), "empty file"))
+        elif self.logs is not None:
+            yield from self._read_container_log(path)
         elif first not in "{[" and ci_logs.is_framed_log(head):
             yield from self._read_log(path)
         elif first in "{[" and self._looks_like_lines(path, head):
@@ -108,6 +132,7 @@ class FileSource:
     def _read_lines(self, path: Path) -> Iterator[Observation]:
         with path.open("rb") as handle:  # decoded line by line: a bad byte costs its line, named, not the file
             for number, raw in enumerate(handle, 1):
+                self.bytes_read += len(raw)
                 origin = f"{path}:{number}"
                 try:
                     line = raw.decode("utf-8")
@@ -128,6 +153,9 @@ class FileSource:
                 yield from self._from_record(data, origin)
 
     def _read_json_document(self, path: Path) -> Iterator[Observation]:
+        if path.stat().st_size > STREAM_BYTES:
+            yield from self._stream_json_document(path)
+            return
         text = self._text(path)
         if text is None:
             return
@@ -142,6 +170,45 @@ class FileSource:
         items = data if isinstance(data, list) else [data]
         for index, item in enumerate(items):
             yield from self._from_record(item, f"{path}" + (f"[{index}]" if isinstance(data, list) else ""))
+
+    def _stream_json_document(self, path: Path) -> Iterator[Observation]:
+        """A document too large to hold whole (a big cluster's kubectl List), read item by item: memory stays
+        that of one item and one batch. Items that carry their kind go at once; the others wait for the List's
+        kind, which kubectl writes after the items. A top-level ``items`` array is read as a List's."""
+        waiting: list[tuple[int, Any]] = []
+        try:
+            with path.open(encoding="utf-8") as handle:
+                for where, index, value in json_stream.values(handle):
+                    if where == "array":
+                        yield from self._from_record(value, f"{path}[{index}]")
+                    elif where == "items" and isinstance(value, dict) and "kind" in value:
+                        yield from self._list_item(value, f"{path} items[{index}]")
+                    elif where == "items":
+                        waiting.append((index, value))
+                    elif "items" not in value:  # one large object
+                        yield from self._from_record(value, str(path))
+                    else:
+                        kind = value.get("kind")
+                        item_kind = kind[: -len("List")] if isinstance(kind, str) and kind.endswith("List") \
+                            and kind != "List" else None
+                        for number, item in waiting:
+                            if isinstance(item, dict) and item_kind:
+                                item = {"kind": item_kind, "apiVersion": value.get("apiVersion"), **item}
+                            yield from self._list_item(item, f"{path} items[{number}]")
+        except json_stream.StreamError as exc:
+            self.problems.append(InputProblem(f"{path}:{exc.line}", f"not valid JSON ({exc.reason})"))
+        except RecursionError:
+            self.problems.append(InputProblem(str(path), TOO_DEEP))
+
+    def _list_item(self, item: Any, origin: str) -> Iterator[Observation]:
+        if not isinstance(item, dict) or "kind" not in item:
+            self.problems.append(InputProblem(origin, "not an object" if not isinstance(item, dict) else
+                                              "has no kind, and its List's kind names none"))
+            return
+        try:
+            yield _object(item, "SNAPSHOT", origin)
+        except PermanentError as exc:
+            self.problems.append(InputProblem(origin, str(exc)))
 
     def _read_yaml(self, path: Path) -> Iterator[Observation]:
         text = self._text(path)
@@ -174,6 +241,14 @@ class FileSource:
         if text is None:
             return
         observations, problems = ci_logs.read(path, text, self.release)
+        self.problems.extend(InputProblem(origin, reason) for origin, reason in problems)
+        yield from observations
+
+    def _read_container_log(self, path: Path) -> Iterator[Observation]:
+        text = self._text(path)
+        if text is None:
+            return
+        observations, problems = container_logs.read_file(path, text, self.logs)
         self.problems.extend(InputProblem(origin, reason) for origin, reason in problems)
         yield from observations
 
@@ -257,14 +332,16 @@ def _watch_event(data: dict[str, Any], origin: str) -> Iterator[Observation]:
     obj = data["object"]
     if not isinstance(obj, dict) or "kind" not in obj or "metadata" not in obj:
         raise PermanentError("watch event 'object' must be a Kubernetes object with kind and metadata")
-    yield _object(obj, kind, origin, data.get("observed_at"))
+    yield _object(obj, kind, origin, data.get("observed_at"), data.get("cluster") or "")
 
 
-def _object(obj: dict[str, Any], action: str, origin: str, observed_at: str | None = None) -> Observation:
+def _object(obj: dict[str, Any], action: str, origin: str, observed_at: str | None = None,
+            cluster: str = "") -> Observation:
     assert action in K8S_ACTIONS
     if not isinstance(obj.get("metadata"), dict):
         raise PermanentError(f"{obj.get('kind')} has no metadata object")
-    return Observation("k8s", action, obj, observed_at or object_time(obj) or utc_now(), origin)
+    return Observation("k8s", action, obj, observed_at or object_time(obj) or utc_now(), origin,
+                       check_cluster(cluster, PermanentError))
 
 
 def object_time(obj: dict[str, Any]) -> str | None:

@@ -27,6 +27,7 @@ from kubernetes import config as kube_config
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError, ProtocolError
 
+from ingest.container_logs import LogFetcher
 from ingest.crd_discovery import GITOPS_KINDS, CrdDiscovery, CustomKind
 from kgrca.config import Config
 from kgrca.contracts import KgrcaError, Observation, utc_now
@@ -138,6 +139,7 @@ class KindWatcher:
         self.known: dict[str, dict[str, Any]] = {}  # uid -> minimal object, to report deletions on re-list
         self.relists = 0
         self.reconnects = 0
+        self.gone = 0  # watches answered 410 Gone
 
     def run(self) -> None:
         backoff = 1.0
@@ -149,6 +151,7 @@ class KindWatcher:
                 backoff = 1.0
             except ApiException as exc:
                 if exc.status == 410:
+                    self.gone += 1
                     log.info("%s: resourceVersion %s is gone (410); re-listing", self.kind.kind,
                              self.resource_version)
                     self.resource_version = None
@@ -308,6 +311,7 @@ class Watch:
     stop: threading.Event
     threads: list[threading.Thread]
     discovery: CrdDiscovery | None = None
+    logs: LogFetcher | None = None  # reads crashed containers' last lines (setting container_logs)
 
     def observations(self, idle: float = 0.5) -> Iterator[Observation | None]:
         """Observations as they come; ``None`` after ``idle`` seconds without one, so callers can flush."""
@@ -330,15 +334,19 @@ def start_watch(cfg: Config, stop: threading.Event, kinds: tuple[Kind, ...] = KI
     discovery = None
     if custom_kinds and any(k.kind == "CustomResourceDefinition" for k in kinds):
         discovery = CrdDiscovery(api, namespaces, out, stop, watchers, custom_kinds)
+    logs = LogFetcher(api, cfg, out, stop).start() if cfg.container_logs and any(
+        k.kind == "Pod" for k in kinds) else None
     for kind in kinds:
         listener = discovery.observe if discovery and kind.kind == "CustomResourceDefinition" else None
+        if logs is not None and kind.kind == "Pod":
+            listener = logs.observe
         watchers += [KindWatcher(api, kind, ns, out, stop, listener)
                      for ns in (namespaces if kind.namespaced else [None])]
     threads = [threading.Thread(target=w.run, name=f"watch-{w.kind.kind}-{w.namespace or 'all'}", daemon=True)
                for w in watchers]
     for thread in threads:
         thread.start()
-    return Watch(watchers, out, stop, threads, discovery)
+    return Watch(watchers, out, stop, threads, discovery, logs)
 
 
 def watch_events(cfg: Config, stop: threading.Event) -> Iterator[Observation]:

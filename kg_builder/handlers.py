@@ -5,7 +5,7 @@ Adding a source is one mapper module and one line here.
 
 from __future__ import annotations
 
-from kg_builder import k8s_objects, operations, webhook_context
+from kg_builder import facts_logs, k8s_objects, operations, webhook_context
 from kg_builder.statements import Mapper
 
 MAPPERS: dict[str, Mapper] = {
@@ -13,4 +13,5 @@ MAPPERS: dict[str, Mapper] = {
     "helm_process": operations.rows,
     "kubectl_process": operations.rows,
     "webhook": webhook_context.rows,
+    "container_log": facts_logs.rows,
 }

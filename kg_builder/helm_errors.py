@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from kg_builder.helm_release import CLUSTER_SCOPED
+from kg_builder.keys import unqualify
 from kg_builder.statements import HISTORY, Statement
 from kgrca.contracts import SHAPES
 
@@ -232,7 +233,8 @@ def props(found: Classification, release_key: str, seen_in: str, at: Any) -> dic
     namespaced object there), and empty for a cluster-scoped kind."""
     facts = found.facts
     kind = facts.get("kind")
-    object_namespace = facts.get("namespace") or ("" if kind in CLUSTER_SCOPED else release_key.partition("/")[0])
+    object_namespace = facts.get("namespace") or (
+        "" if kind in CLUSTER_SCOPED else unqualify(release_key).partition("/")[0])
     return {
         "family": found.family, "shape": found.shape, "cause": found.cause, "classified": found.classified,
         "summary": found.summary, "fix": list(found.fix), "confidence": found.confidence,

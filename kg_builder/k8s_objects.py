@@ -12,6 +12,7 @@ from typing import Any
 
 from kg_builder import (
     ci_pods,
+    facts_logs,
     facts_network,
     facts_nodes,
     facts_storage,
@@ -442,7 +443,8 @@ _KIND_EXTRA = {"Pod": _pod_rows, "Service": _service_rows, "ValidatingWebhookCon
 _GROUP_KIND_PROPS: dict[tuple[str, str], list[Any]] = {}
 _GROUP_KIND_ROWS: dict[tuple[str, str], list[Any]] = {}
 _ANY_OBJECT_ROWS: list[Any] = []
-for _module in (gitops_flux, gitops_argocd, ci_pods, facts_workloads, facts_network, facts_storage, facts_nodes):
+for _module in (gitops_flux, gitops_argocd, ci_pods, facts_workloads, facts_network, facts_storage, facts_nodes,
+                facts_logs):
     _ANY_OBJECT_ROWS.extend(getattr(_module, "ANY_ROWS", ()))
     for _key, _fn in _module.PROPS.items():
         _GROUP_KIND_PROPS.setdefault(_key, []).append(_fn)

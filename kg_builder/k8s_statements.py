@@ -13,7 +13,7 @@ import functools
 from kg_builder.statements import DERIVED, HISTORY, LINKS, NODES, Statement
 
 _SLOT = ("MERGE (r:Resource {ref: row.ref}) "
-         "ON CREATE SET r.kind = row.kind, r.namespace = row.namespace, r.name = row.name")
+         "ON CREATE SET r.kind = row.kind, r.namespace = row.namespace, r.name = row.name, r.cluster = row.cluster")
 
 
 @functools.cache
@@ -23,8 +23,9 @@ def object_upsert(label: str) -> Statement:
     return Statement(f"object:{label}", NODES, f"""
 UNWIND $rows AS row
 MERGE (o:Object {{uid: row.uid}})
-ON CREATE SET o:{label}, o += row.props, o.rv = row.rv, o.deleted_at = CASE WHEN row.deleted THEN row.at END
-ON MATCH SET o:{label},
+ON CREATE SET o:{label}, o += row.props, o.rv = row.rv, o.deleted_at = CASE WHEN row.deleted THEN row.at END,
+    o.cluster = row.cluster
+ON MATCH SET o:{label}, o.cluster = row.cluster,
     o += CASE WHEN coalesce(o.rv, -2) <= row.rv THEN row.props ELSE {{}} END,
     o.placeholder = CASE WHEN coalesce(o.rv, -2) <= row.rv THEN null ELSE o.placeholder END,
     o.deleted_at = CASE WHEN row.deleted THEN coalesce(o.deleted_at, row.at) ELSE o.deleted_at END,
@@ -32,7 +33,7 @@ ON MATCH SET o:{label},
 WITH o, row
 {_SLOT}
 MERGE (o)-[:INSTANCE_OF]->(r)
-""")
+""", locks=("uid", "ref"))
 
 
 OWNED_BY = Statement("owned_by", HISTORY, """
@@ -42,15 +43,15 @@ MERGE (p:Object {uid: row.owner_uid})
 ON CREATE SET p.kind = row.owner_kind, p.name = row.owner_name, p.ref = row.owner_ref, p.placeholder = true
 MERGE (o)-[rel:OWNED_BY]->(p)
 SET rel.controller = row.controller
-""", partition_by="owner_uid")
+""", partition_by="owner_uid", locks=("uid", "owner_uid"))
 
 MANAGES = Statement("manages", HISTORY, """
 UNWIND $rows AS row
 MATCH (o:Object {uid: row.uid})
 MERGE (rel:Release {key: row.key})
-ON CREATE SET rel.namespace = row.namespace, rel.name = row.name
+ON CREATE SET rel.namespace = row.namespace, rel.name = row.name, rel.cluster = row.cluster
 MERGE (rel)-[:MANAGES]->(o)
-""", partition_by="key")
+""", partition_by="key", locks=("uid", "key"))
 
 SCHEDULED_ON = Statement("scheduled_on", HISTORY, """
 UNWIND $rows AS row
@@ -58,7 +59,7 @@ MATCH (o:Object {uid: row.uid})
 MERGE (r:Resource {ref: row.ref})
 ON CREATE SET r.kind = 'Node', r.namespace = '', r.name = row.name
 MERGE (o)-[:SCHEDULED_ON]->(r)
-""", partition_by="ref")
+""", partition_by="ref", locks=("uid", "ref"))
 
 USES = Statement("uses", HISTORY, f"""
 UNWIND $rows AS row
@@ -66,7 +67,7 @@ MATCH (o:Object {{uid: row.uid}})
 {_SLOT}
 MERGE (o)-[u:USES {{how: row.how, key: coalesce(row.key, '')}}]->(r)
 SET u.optional = row.optional
-""", partition_by="ref")
+""", partition_by="ref", locks=("uid", "ref"))
 
 def _history(name: str, label: str, link: str) -> Statement:
     """All of an object's history nodes of one kind from one row: the object is looked up once."""
@@ -78,7 +79,7 @@ MERGE (h:{label} {{key: item.key}})
 ON CREATE SET h.at = item.at
 SET h += item.props
 MERGE (o)-[:{link}]->(h)
-""")
+""", locks=("uid",))  # every item's key starts with the object's uid
 
 
 CONTAINER_STATES = _history("container_states", "ContainerState", "HAD_STATE")
@@ -100,19 +101,20 @@ MERGE (o:Object {uid: row.involved_uid})
 ON CREATE SET o.kind = row.kind, o.name = row.name, o.namespace = row.namespace, o.ref = row.ref,
               o.placeholder = true
 MERGE (e)-[:ABOUT]->(o)
-""", partition_by="involved_uid")
+""", partition_by="involved_uid", locks=("uid", "involved_uid"))
 
 # An Event whose object has no uid (some controllers leave it out): linked to the object's name slot.
 EVENT_ON_NAME = Statement("event_by_name", NODES, _EVENT_UPSERT + """
 MERGE (r:Resource {ref: row.ref})
 ON CREATE SET r.kind = row.kind, r.namespace = row.namespace, r.name = row.name
 MERGE (e)-[:ABOUT]->(r)
-""", partition_by="ref")
+""", partition_by="ref", locks=("uid", "ref"))
 
 REVISION = Statement("revision", NODES, """
 UNWIND $rows AS row
 MERGE (rel:Release {key: row.release_key})
 ON CREATE SET rel.namespace = row.props.namespace, rel.name = row.props.release
+SET rel.cluster = row.cluster
 MERGE (rev:Revision {key: row.key})
 MERGE (rel)-[:HAS_REVISION]->(rev)
 WITH rel, rev, row, coalesce(rev.storage_rv, -2) <= row.rv AS fresh
@@ -123,7 +125,7 @@ FOREACH (_ IN CASE WHEN fresh AND row.props.version >= coalesce(rel.latest_versi
       rel.description = row.props.description, rel.chart = row.props.chart,
       rel.chart_version = row.props.chart_version, rel.app_version = row.props.app_version,
       rel.last_deployed = row.props.last_deployed)
-""", partition_by="release_key")
+""", partition_by="release_key", locks=("release_key", "key"))
 
 # The operation a diagnosis is about: the newest failed revision, where only automatic rollbacks came after
 # it. helm --atomic / --rollback-on-failure and GitOps remediation write "Rollback to N" right after the failure:
@@ -150,13 +152,13 @@ CALL (rel) {{
     THEN bad.rev.version END AS failed_version
 }}
 SET rel.failed_version = failed_version
-""", partition_by="release_key")
+""", partition_by="release_key", locks=("release_key",))
 
 REVISION_REMOVED = Statement("revision_removed", NODES, """
 UNWIND $rows AS row
 MATCH (rev:Revision {storage_uid: row.storage_uid})
 SET rev.removed_at = coalesce(rev.removed_at, row.at)
-""")
+""", locks=("storage_uid",))
 
 DECLARES = Statement("declares", HISTORY, f"""
 UNWIND $rows AS row
@@ -166,7 +168,7 @@ WHERE coalesce(rev.storage_rv, -2) <= row.rv
 SET r.api_version = row.api_version
 MERGE (rev)-[d:DECLARES]->(r)
 SET d.api_version = row.api_version, d.source = row.source
-""", partition_by="release_key")
+""", partition_by="release_key", locks=("release_key", "ref"))
 
 HOOK = Statement("hook", HISTORY, f"""
 UNWIND $rows AS row
@@ -178,7 +180,7 @@ MERGE (rev)-[:HAS_HOOK]->(h)
 WITH h, row
 {_SLOT}
 MERGE (h)-[:RUNS]->(r)
-""", partition_by="release_key")
+""", partition_by="release_key", locks=("release_key", "ref"))
 
 # --- links that need both ends; each runs from whichever end was just written ------------------
 # Their index hints matter: a plan is made once, often on a nearly empty graph, where starting from the
@@ -218,7 +220,8 @@ WHERE rev.last_deployed IS NOT NULL
   AND op.started_at <= rev.last_deployed + duration('PT5S')
   AND (op.ended_at IS NULL OR op.ended_at >= rev.last_deployed - duration('PT5S'))
 FOREACH (_ IN CASE WHEN op IS NULL THEN [] ELSE [1] END | MERGE (op)-[:PRODUCED]->(rev))
-""", partition_by="release_key")
+""", partition_by="release_key",
+   locks=("release_key",))  # every revision and helm operation it links belongs to the release
 
 POD_SELECTED_BY = Statement("pod_selected_by", LINKS, """
 UNWIND $rows AS row
@@ -227,8 +230,9 @@ USING INDEX p:Object(uid)
 MATCH (s:Service {namespace: row.namespace})
 USING INDEX s:Service(namespace)
 WHERE size(s.selector_pairs) > 0 AND all(x IN s.selector_pairs WHERE x IN p.label_pairs)
+  AND coalesce(s.cluster, '') = coalesce(p.cluster, '')
 MERGE (s)-[:SELECTS]->(p)
-""", partition_by="namespace")
+""", partition_by="namespace", locks=("uid", "namespace"))
 
 SERVICE_SELECTS = Statement("service_selects", LINKS, """
 UNWIND $rows AS row
@@ -236,6 +240,6 @@ MATCH (s:Object {uid: row.uid})
 USING INDEX s:Object(uid)
 MATCH (p:Pod {namespace: row.namespace})
 USING INDEX p:Pod(namespace)
-WHERE all(x IN s.selector_pairs WHERE x IN p.label_pairs)
+WHERE all(x IN s.selector_pairs WHERE x IN p.label_pairs) AND coalesce(s.cluster, '') = coalesce(p.cluster, '')
 MERGE (s)-[:SELECTS]->(p)
-""")
+""", locks=("uid", "namespace"))  # a Service selects pods of its namespace only

@@ -19,6 +19,8 @@ PRUNE_STEPS: tuple[tuple[str, str], ...] = (
     ("deleted objects", "MATCH (n:Object) WHERE n.deleted_at < $horizon"),
     ("helm operations", "MATCH (n:HelmOperation) WHERE n.ended_at < $horizon"),
     ("kubectl operations", "MATCH (n:KubectlOperation) WHERE n.ended_at < $horizon"),
+    ("container logs", "MATCH (n:ContainerLog) WHERE n.fetched_at < $horizon"),
+    ("log findings", "MATCH (n:LogFinding) WHERE NOT EXISTS { (n)<-[:FOUND]-() }"),
     ("orphan name slots", "MATCH (n:Resource) WHERE NOT EXISTS { (n)--() }"),
 )
 

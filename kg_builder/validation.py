@@ -789,6 +789,34 @@ def check_process(record: Any) -> None:
             from None
 
 
+class ContainerLogRecord(TypedDict, total=False):
+    """A ``container_log`` observation's payload (kg_builder/facts_logs.py, docs/container-logs.md)."""
+    namespace: Str
+    pod: Str
+    pod_uid: Str
+    container: Str
+    restart_count: Int
+    previous: Bool
+    truncated: Bool
+    lines: StrList
+    fetched_at: Time
+    source: Str
+    reason: Str
+
+
+_CONTAINER_LOG = TypeAdapter(ContainerLogRecord)
+
+
+def check_container_log(record: Any) -> None:
+    """PermanentError ``field lines[3]: expected a string, got a number`` for a container log that does not fit."""
+    if not isinstance(record, dict):
+        raise PermanentError(f"expected a container log (an object), got {_described(record)}")
+    try:
+        _CONTAINER_LOG.validate_python(record)
+    except ValidationError as exc:
+        raise PermanentError(_first_error(exc)) from None
+
+
 # --- what a property holds ----------------------------------------------------------------------------------
 
 _NEO4J_MAX_OFFSET = dt.timedelta(hours=18)

@@ -3,7 +3,7 @@
 Memory stays flat on any input size: observations are taken in chunks, each chunk is mapped to rows,
 grouped by statement and flushed in stage order (nodes, then history, then links) while the next chunk
 is mapped. A statement's rows go in batches of ``batch_size`` per transaction (one round trip and one
-cached plan each), dealt over ``write_sessions`` concurrent sessions by the node they lock.
+cached plan each), dealt over ``write_sessions`` concurrent sessions by lock group, disjoint between sessions.
 
 Where the time goes (bench/ingest_synthetic.py) is Neo4j's: a MERGE with its properties and index
 entries costs the server far more than the Python side costs us, so rows are kept few (one per object
@@ -16,7 +16,6 @@ import itertools
 import logging
 import threading
 import time
-import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -26,6 +25,7 @@ from neo4j import exceptions as neo4j_errors
 
 from kg_builder.bolt_values import bolt_rows
 from kg_builder.handlers import MAPPERS
+from kg_builder.keys import in_cluster, scoped
 from kg_builder.statements import DERIVED, Row, Statement
 from kgrca.config import Config
 from kgrca.contracts import Observation, PermanentError, TemporaryError, WriteStats
@@ -41,10 +41,10 @@ class Neo4jWriter:
     """The only writer of the graph (see ``kgrca.contracts.GraphWriter``).
 
     A statement's rows run on ``sessions`` concurrent transactions: Neo4j executes each transaction on one
-    core, so a second one keeps a second core busy. Rows are dealt to the sessions by the node they lock
-    most (``partition_key``), so one object's rows still go in input order through one session and two
-    sessions seldom wait on each other; a deadlock is a transient error the driver retries, and every
-    statement is idempotent.
+    core, so a second one keeps a second core busy. Rows are dealt to the sessions by lock group
+    (``partition``: rows naming a common node, by the statement's ``locks``), so one object's rows still go
+    in input order through one session and two sessions never lock the same node: they cannot deadlock
+    (docs/performance.md). A statement that locks nodes it finds in the graph runs on one session.
     """
 
     def __init__(self, driver: neo4j.Driver, batch_size: int = 1000, database: str | None = None,
@@ -57,6 +57,7 @@ class Neo4jWriter:
         self._pool = ThreadPoolExecutor(self._sessions, thread_name_prefix="kgrca-writer") \
             if self._sessions > 1 else None
         self.seconds_by_statement: dict[str, float] = defaultdict(float)  # summed over sessions
+        self.deadlocks: dict[str, int] = defaultdict(int)  # DeadlockDetected by statement, retried by the driver
         self._timing_lock = threading.Lock()
 
     @classmethod
@@ -171,7 +172,14 @@ class Neo4jWriter:
             seconds.clear()  # a retried transaction counts once
             for statement, rows in wire:
                 started = time.perf_counter()
-                tx.run(statement.cypher, rows=rows).consume()
+                try:
+                    tx.run(statement.cypher, rows=rows).consume()
+                except neo4j_errors.TransientError as exc:
+                    if exc.code == DEADLOCK:  # the driver retries it; counted so that benchmarks show it
+                        with self._timing_lock:
+                            self.deadlocks[statement.name] += 1
+                        log.info("deadlock in %s (retried): %s", statement.name, exc.message)
+                    raise
                 seconds[statement.name] += time.perf_counter() - started
 
         try:
@@ -186,23 +194,56 @@ class Neo4jWriter:
                 self.seconds_by_statement[name] += spent
 
 
-def partition_key(statement: Statement, row: Row) -> str:
-    """The node a row locks most: the statement's ``partition_by`` field, else the row's own key."""
-    return str(row.get(statement.partition_by) or row.get("uid") or row.get("key") or row.get("revision_key")
-               or row.get("ref") or row.get("id") or "")
+def lock_groups(statement: Statement, rows: list[Row]) -> list[int]:
+    """For each row, its lock group: rows that name a common node (any of ``statement.locks``) are joined, so two
+    groups never lock the same node (union-find over the locked keys, a few microseconds a row)."""
+    parent: list[int] = list(range(len(rows)))
+    owner: dict[str, int] = {}
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, row in enumerate(rows):
+        for field in statement.locks:
+            value = row.get(field)
+            if value is None or value == "":
+                continue
+            key = str(value)
+            j = owner.setdefault(key, i)
+            if j != i:
+                a, b = root(i), root(j)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    return [root(i) for i in range(len(rows))]
 
 
 def partition(statement: Statement, rows: list[Row], parts: int) -> list[list[Row]]:
-    """``rows`` dealt into ``parts`` lists by ``partition_key``, each list in input order."""
-    if parts == 1:
+    """``rows`` dealt into at most ``parts`` lists, each in input order, no two of which lock the same node: whole
+    lock groups are dealt, the biggest first, each to the list with the fewest rows. A statement that declares no
+    ``locks`` (it locks nodes it finds in the graph) is one list."""
+    if parts == 1 or not statement.locks or len(rows) < 2:
         return [rows]
+    groups = lock_groups(statement, rows)
+    sizes: dict[int, int] = defaultdict(int)
+    for group in groups:
+        sizes[group] += 1
+    load = [0] * parts
+    assigned: dict[int, int] = {}
+    for group, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
+        target = load.index(min(load))
+        assigned[group] = target
+        load[target] += size
     dealt: list[list[Row]] = [[] for _ in range(parts)]
-    for row in rows:
-        dealt[zlib.crc32(partition_key(statement, row).encode()) % parts].append(row)
+    for row, group in zip(rows, groups, strict=True):
+        dealt[assigned[group]].append(row)
     return dealt
 
 
 Rejection = tuple[str, str]  # (origin, reason), as in WriteStats.rejected
+DEADLOCK = "Neo.TransientError.Transaction.DeadlockDetected"
 
 # What Neo4j (or the driver, packing a row) says of a row it cannot take: a value of a type or range no property
 # holds (a map, a list of mixed types or with nulls, an integer beyond 64 bits, a string that is no UTF-8, an offset
@@ -246,9 +287,14 @@ def map_observations(observations: Iterable[Observation], origins: dict[int, str
             stats.rejected.append((observation.origin, f"unknown observation kind '{observation.kind}'"))
             continue
         emitted: list[tuple[Statement, Row]] = []
+        cluster = observation.cluster
         try:
-            for statement, row in mapper(observation):
-                emitted.append((statement, row))
+            # Keys (kg_builder/keys.py) take the observation's cluster from here: no mapper passes it by hand.
+            with in_cluster(cluster):
+                for statement, row in mapper(scoped(observation)):
+                    if cluster:  # statements that stamp nodes with their cluster read it (docs/graph-model.md)
+                        row.setdefault("cluster", cluster)
+                    emitted.append((statement, row))
         except PermanentError as exc:
             stats.rejected.append((observation.origin, str(exc)))
             log.warning("%s: %s", observation.origin or observation.kind, exc)

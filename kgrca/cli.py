@@ -21,6 +21,7 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("servers", "start, stop or check the local Neo4j and Kafka (real servers, no Docker)"),
         ("cluster", "start, stop or check the local Kubernetes control plane with kwok and helm"),
         ("db", "apply the graph schema, count what the graph holds"),
+        ("config", "show the settings in effect and where each came from; write docs/configuration.md"),
     )),
     ("Collect", (
         ("watch", "list+watch the Kubernetes API into the graph (or Kafka)"),
@@ -34,6 +35,7 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("diagnose", "say what broke a release, why, and what to run"),
         ("report", "write an RCA report of a time window (markdown, html, json)"),
         ("serve", "REST API, webhooks and scheduled reports"),
+        ("schema", "print the JSON Schema of a diagnosis or the REST API's OpenAPI document"),
     )),
 )
 
@@ -45,7 +47,8 @@ examples:
   kgrca diagnose --all --json           every diagnosis, best first, as JSON
   kgrca watch --kubeconfig ~/.kube/config
 
-settings come from KGRCA_* environment variables or --config FILE; see docs/configuration.md
+settings come from KGRCA_* environment variables or --config FILE; see docs/configuration.md and
+'kgrca config show'
 """
 
 

@@ -50,7 +50,8 @@ WITH rel, key, latest, from_version, op, failed, max(before.version) AS failed_f
 OPTIONAL MATCH (fop:HelmOperation)-[:PRODUCED]->(failed)
 WITH rel, key, latest, from_version, op, failed, failed_from, fop ORDER BY fop.started_at DESC
 WITH rel, key, latest, from_version, op, failed, failed_from, collect(fop)[0] AS fop
-RETURN key, rel.name AS name, rel.namespace AS namespace, latest.version AS to_version, from_version,
+RETURN key, rel.name AS name, rel.namespace AS namespace, rel.cluster AS cluster, latest.version AS to_version,
+       from_version,
        latest.status AS status, latest.description AS description, op.command AS command,
        op.operation_id AS operation_id,
        CASE WHEN failed IS NULL THEN null ELSE {version: failed.version, from_version: failed_from,
@@ -191,9 +192,11 @@ class Detector:
                 continue
             key = diagnosis.release["key"]
             found = context.get(key, {})
-            namespace, _, name = key.partition("/")
+            cluster, _, unqualified = key.rpartition(":")  # a named cluster's key: <cluster>:<ns>/<name>
+            namespace, _, name = unqualified.partition("/")
             diagnosis.release = {
                 "name": found.get("name") or name, "namespace": found.get("namespace") or namespace,
+                "cluster": found.get("cluster") or cluster or None,
                 "operation": found.get("command") or _operation(found),
                 "from_version": found.get("from_version"), "to_version": found.get("to_version"),
                 "status": found.get("status"),
@@ -241,10 +244,10 @@ def plain(value: Any) -> Any:
 
 def _group(diagnosis: Diagnosis) -> str:
     if diagnosis.release:
-        return "release:" + diagnosis.release.get("key", f"{diagnosis.release.get('namespace')}/"
-                                                         f"{diagnosis.release.get('name')}")
+        return "release:" + (diagnosis.release.get("key") or _release_key(diagnosis.release) or "")
     subject = diagnosis.subject
-    return f"subject:{subject.get('kind')}/{subject.get('namespace')}/{subject.get('name')}"
+    return (f"subject:{subject.get('cluster') or ''}:{subject.get('kind')}/{subject.get('namespace')}/"
+            f"{subject.get('name')}")
 
 
 def rank(diagnoses: list[Diagnosis], explains: dict[str, tuple[str, ...]] | None = None,
@@ -334,4 +337,5 @@ _ROLLBACK = re.compile(r"^Rollback to (\d+)")
 def _release_key(release: dict[str, Any] | None) -> str | None:
     if not release or not release.get("name"):
         return None
-    return f"{release.get('namespace')}/{release['name']}"
+    cluster = f"{release['cluster']}:" if release.get("cluster") else ""  # as kg_builder/keys.py keys it
+    return f"{cluster}{release.get('namespace')}/{release['name']}"

@@ -44,6 +44,17 @@ def test_resolution_placeholders_are_filled_by_the_query(pattern):
             assert filled, f"{pattern.id}: resolution uses {{{name}}} but the query's vars never set it"
 
 
+CLUSTER_WIDE = [p for p in PATTERNS if p.shape is None and not p.fallback]  # helm's own words: always a release
+
+
+@pytest.mark.parametrize("pattern", CLUSTER_WIDE, ids=[p.id for p in CLUSTER_WIDE])
+def test_a_finding_that_may_have_no_release_says_its_cluster(pattern):
+    """`diagnose --cluster` and /api/v1/clusters/<c>/... keep a diagnosis by release.cluster, else by
+    subject.cluster (rca/clusters.py): a pattern that may find an object outside any release must return it."""
+    subject = pattern.query.rsplit("RETURN", 1)[-1].split("AS subject")[0]
+    assert re.search(r"\bcluster\s*:", subject), f"{pattern.id}: its subject map has no cluster"
+
+
 def test_explains_is_not_circular():
     explains = {p.id: set(p.explains) for p in PATTERNS}
     for pattern, explained in explains.items():

@@ -3,9 +3,11 @@
 :param namespace => 'prod';
 :param pod => 'api-7d4b9c-x1';
 :param window_minutes => 60;
+// the pod's cluster, as its watcher's --cluster named it; null: the unnamed cluster (one-cluster graphs)
+:param cluster => null;
 
 MATCH (p:Pod {namespace: $namespace, name: $pod})-[:HAD_STATE]->(s:ContainerState)
-WHERE s.reason IN ['CrashLoopBackOff', 'OOMKilled', 'Error']
+WHERE coalesce(p.cluster, '') = coalesce($cluster, '') AND s.reason IN ['CrashLoopBackOff', 'OOMKilled', 'Error']
 WITH p, min(s.at) AS crashed
 CALL {
   WITH p, crashed

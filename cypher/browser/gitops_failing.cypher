@@ -1,8 +1,11 @@
 // Releases failing in GitOps right now: every Flux HelmRelease that is not Ready and every Argo CD Application
 // whose last sync failed or whose chart does not render, with the release it deploys and helm's words as
 // kgrca classified them (family, Helm shape). Run `kgrca diagnose --release <release>` for the cause and fix.
+// only this cluster's (as its watcher's --cluster named it); null: every cluster
+:param cluster => null;
+
 MATCH (c:Object)-[:DEPLOYS]->(rel:Release)
-WHERE c.deleted_at IS NULL
+WHERE c.deleted_at IS NULL AND ($cluster IS NULL OR rel.cluster = $cluster)
   AND ((c:HelmRelease AND c.ready_status = 'False')
        OR (c:Application AND (c.operation_phase IN ['Failed', 'Error']
                               OR any(t IN coalesce(c.conditions_text, [])

@@ -1,7 +1,9 @@
 // The timeline of release X: revisions, hook runs, pod states and warning events, oldest first (table view).
 :param release_key => 'prod/api';
+// the release's cluster, as its watcher's --cluster named it; null: the unnamed cluster (one-cluster graphs)
+:param cluster => null;
 
-MATCH (rel:Release {key: $release_key})-[:HAS_REVISION]->(rev:Revision)
+MATCH (rel:Release {key: coalesce($cluster + ':', '') + $release_key})-[:HAS_REVISION]->(rev:Revision)
 CALL {
   WITH rev
   RETURN rev.last_deployed AS at, 'revision ' + rev.version + ' ' + rev.status + ': ' +

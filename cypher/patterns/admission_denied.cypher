@@ -4,7 +4,7 @@
 // confidence: 0.9
 // tags: [admission, webhook, workload]
 // shape: null
-// explains: [rollout_stuck, wait_timeout, partial_deployment]
+// explains: [workload_unavailable, rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The API server refuses every pod the controller creates, so the workload runs fewer replicas than
 //   it asks for (or none of its new version): a rollout or `helm --wait` on it does not finish.
@@ -43,7 +43,7 @@ WITH c, events, last, said, unreachable, webhook, told, coalesce(top, c) AS w, c
 WHERE $release_key IS NULL OR rel.key = $release_key
 RETURN
   rel.key AS release_key,
-  {kind: w.kind, namespace: w.namespace, name: w.name} AS subject,
+  {kind: w.kind, namespace: w.namespace, name: w.name, cluster: w.cluster} AS subject,
   c.kind + ' ' + c.name + ' cannot create pods: ' +
     CASE WHEN unreachable THEN 'admission webhook ' + webhook + ' cannot be called (' + told + ')'
          ELSE 'admission webhook ' + webhook + ' denied the request' +

@@ -99,7 +99,7 @@ WITH p, l, found, t, crashlooping, rel, w, f, pods, said, service,
        ELSE [] END AS checks
 RETURN
   rel.key AS release_key,
-  {kind: w.kind, namespace: w.namespace, name: w.name} AS subject,
+  {kind: w.kind, namespace: w.namespace, name: w.name, cluster: w.cluster} AS subject,
   CASE WHEN f.class = 'http_5xx' THEN 0.75 WHEN f.class = 'exception' THEN 0.88 ELSE 0.92 END AS confidence,
   CASE WHEN w = p THEN 'Pod ' + p.name ELSE w.kind + ' ' + w.name END + ': container ' + t.container +
     ' of pod ' + p.name + CASE WHEN crashlooping THEN ' keeps crashing' ELSE ' failed' END +

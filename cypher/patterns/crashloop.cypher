@@ -70,9 +70,15 @@ WITH w, rel, crashing, worst, p, last,
          THEN 'kubectl -n ' + w.namespace + ' rollout undo ' + toLower(w.kind) + '/' + w.name
        ELSE 'kubectl -n ' + p.namespace + ' delete pod ' + p.name + '   # after fixing the cause, to restart now'
      END AS undo
+// the last lines of the container's log, where kgrca read them (kg_builder/facts_logs.py): evidence; what they
+// say is container_log_error's to tell
+OPTIONAL MATCH (p)-[:LOGGED]->(log:ContainerLog)
+WHERE (log.container = worst.container OR (log.container = '' AND size(coalesce(p.images, [])) = 1))
+  AND (log.pod_uid IS NULL OR log.pod_uid = p.uid)
+WITH w, rel, crashing, worst, p, last, undo, collect(log)[0] AS log
 RETURN
   rel.key AS release_key,
-  {kind: w.kind, namespace: w.namespace, name: w.name} AS subject,
+  {kind: w.kind, namespace: w.namespace, name: w.name, cluster: w.cluster} AS subject,
   CASE WHEN w = p THEN 'Pod ' + p.name ELSE w.kind + ' ' + w.name + ': ' + size(crashing) +
     CASE WHEN size(crashing) = 1 THEN ' pod' ELSE ' pods' END END +
     ' in CrashLoopBackOff; container ' + worst.container + ' of ' + p.name + ' restarted ' + worst.restarts +
@@ -92,7 +98,10 @@ RETURN
            ELSE 'last exit code ' + coalesce(toString(c.last.exit_code), 'not recorded') +
              coalesce(' (' + c.last.reason + ')', '') END}] +
   [e IN worst.events[-5..] | {kind: 'Event', name: p.name, at: e.last_seen,
-    text: e.reason + ' (x' + e.count + ')' + coalesce(': ' + e.message, ', no message')}] AS evidence,
+    text: e.reason + ' (x' + e.count + ')' + coalesce(': ' + e.message, ', no message')}] +
+  CASE WHEN log IS NULL THEN [] ELSE [x IN [y IN log.lines WHERE trim(y) <> ''][-3..] |
+    {kind: 'Log', name: p.name, at: log.fetched_at,
+     text: 'last log lines of container ' + worst.container + ': ' + x}] END AS evidence,
   [{at: p.created_at, what: 'pod ' + p.name + ' created'},
    {at: last.started_at, what: 'container ' + worst.container + ' started' +
      coalesce(' (restart ' + toString(last.restart_count) + ')', '')},

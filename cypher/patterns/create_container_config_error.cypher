@@ -4,7 +4,7 @@
 // confidence: 0.93
 // tags: [pod, config, configmap, secret]
 // shape: null
-// explains: [rollout_stuck, wait_timeout, partial_deployment]
+// explains: [workload_unavailable, rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The kubelet cannot build the container's environment, so the container never starts: the pod waits
 //   in CreateContainerConfigError until the ConfigMap, Secret or key exists.
@@ -60,7 +60,7 @@ WITH w, rel, blocked, first, p, gap,
           ELSE toLower(gap.kind) + ' ' + gap.name + ' has no key ' + gap.key END AS why
 RETURN
   rel.key AS release_key,
-  {kind: w.kind, namespace: w.namespace, name: w.name} AS subject,
+  {kind: w.kind, namespace: w.namespace, name: w.name, cluster: w.cluster} AS subject,
   'Pod ' + p.name + ' is stuck in CreateContainerConfigError: ' + why +
     CASE WHEN size(blocked) > 1 THEN ' (' + size(blocked) + ' pods of ' + w.kind + ' ' + w.name + ')' ELSE '' END
     AS summary,

@@ -31,7 +31,7 @@ WITH cj, events, last, collect(rel)[0] AS rel
 WHERE $release_key IS NULL OR rel.key = $release_key
 RETURN
   rel.key AS release_key,
-  {kind: 'CronJob', namespace: cj.namespace, name: cj.name} AS subject,
+  {kind: 'CronJob', namespace: cj.namespace, name: cj.name, cluster: cj.cluster} AS subject,
   'CronJob ' + cj.namespace + '/' + cj.name + ' (schedule ' + coalesce('"' + cj.schedule + '"', 'not recorded') +
     coalesce(', timeZone ' + cj.time_zone, '') + ') did not start its Job: ' + last.reason +
     coalesce(': ' + last.message, ', no message') AS summary,

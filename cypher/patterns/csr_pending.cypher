@@ -32,7 +32,7 @@ WITH c, age, waited,
      coalesce(c.signer_name, 'no signer named') AS signer, coalesce(c.csr_username, 'no user recorded') AS user
 RETURN
   null AS release_key,
-  {kind: 'CertificateSigningRequest', namespace: '', name: c.name} AS subject,
+  {kind: 'CertificateSigningRequest', namespace: '', name: c.name, cluster: c.cluster} AS subject,
   'CertificateSigningRequest ' + c.name + ' of ' + user + ' for signer ' + signer + ' ' +
     CASE c.csr_state
       WHEN 'Pending' THEN 'has been Pending for ' + age + 's (neither approved nor denied)'

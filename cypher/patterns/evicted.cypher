@@ -4,7 +4,7 @@
 // confidence: 0.9
 // tags: [pod, eviction, node]
 // shape: null
-// explains: [rollout_stuck, wait_timeout, partial_deployment]
+// explains: [workload_unavailable, rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The kubelet killed the pods to save its node (memory, disk or PID pressure): their work was lost,
 //   replicas were recreated elsewhere if a controller owns them, and the Failed pods stay listed until
@@ -49,7 +49,7 @@ WITH w, rel, collect({p: p, n: n, events: events, said: said, resource: resource
 WITH w, rel, evicted, evicted[0] AS first, evicted[0].p AS p, evicted[0].n AS n
 RETURN
   rel.key AS release_key,
-  {kind: w.kind, namespace: w.namespace, name: w.name} AS subject,
+  {kind: w.kind, namespace: w.namespace, name: w.name, cluster: w.cluster} AS subject,
   CASE WHEN size(evicted) = 1 THEN 'Pod ' + p.name + ' was evicted'
        ELSE size(evicted) + ' pods of ' + w.kind + ' ' + w.name + ' were evicted' END +
     coalesce(' from node ' + p.node_name, ' (its node is not recorded)') +

@@ -4,7 +4,7 @@
 // confidence: 0.9
 // tags: [workload, admission, failed-create]
 // shape: null
-// explains: [rollout_stuck, wait_timeout, partial_deployment]
+// explains: [workload_unavailable, rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The API server refuses every pod the controller tries to create, so the workload runs fewer pods than
 //   it asks for (none, for a new one) and retries with growing back-off until the cause is fixed.
@@ -57,7 +57,7 @@ WITH c, events, last, said, refused_by, level, service_account, top, coalesce(to
      END AS short
 RETURN
   rel.key AS release_key,
-  {kind: w.kind, namespace: w.namespace, name: w.name} AS subject,
+  {kind: w.kind, namespace: w.namespace, name: w.name, cluster: w.cluster} AS subject,
   c.kind + ' ' + c.namespace + '/' + c.name + ' cannot create its pods' +
     CASE refused_by
       WHEN 'PodSecurity' THEN ': they violate PodSecurity "' + level + '"'

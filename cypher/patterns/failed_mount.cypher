@@ -4,7 +4,7 @@
 // confidence: 0.9
 // tags: [pod, volume, mount]
 // shape: null
-// explains: [rollout_stuck, wait_timeout, partial_deployment]
+// explains: [workload_unavailable, rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The kubelet cannot set up one of the pod's volumes, so its containers are never created: the pod
 //   stays in ContainerCreating, serves nothing, and a rollout or `helm --wait` on it does not finish.
@@ -69,7 +69,7 @@ WITH w, rel, stuck, first, p, first.missing AS missing,
        ELSE 'mounting fails' END AS why
 RETURN
   rel.key AS release_key,
-  {kind: w.kind, namespace: w.namespace, name: w.name} AS subject,
+  {kind: w.kind, namespace: w.namespace, name: w.name, cluster: w.cluster} AS subject,
   'Pod ' + p.name + ' cannot mount ' + coalesce('volume ' + first.volume, 'a volume (the kubelet named none)') +
     ': ' + why +
     CASE WHEN size(stuck) > 1 THEN ' (' + size(stuck) + ' pods of ' + w.kind + ' ' + w.name + ')' ELSE '' END

@@ -36,7 +36,7 @@ WHERE (rev IS NOT NULL AND rev.version = rel.failed_version)
                         WHERE later.last_deployed > op.ended_at AND later.status IN ['deployed', 'superseded'] })
 RETURN
   rel.key AS release_key,
-  {kind: 'Release', namespace: rel.namespace, name: rel.name} AS subject,
+  {kind: 'Release', namespace: rel.namespace, name: rel.name, cluster: rel.cluster} AS subject,
   CASE WHEN rev IS NOT NULL THEN 'Revision ' + rev.version + ' of ' + rel.key + ' failed'
        ELSE CASE WHEN op.command = 'sync' THEN 'Argo CD sync'
                  ELSE 'helm ' + coalesce(op.command, '(command not recorded)') END + ' of ' + rel.key + ' failed' END +

@@ -56,7 +56,7 @@ WITH rel, rev, h, j, own_deadline, helm_timeout, pods, last_pod, op, last_good, 
           ELSE 'its --timeout (not observed: no helm process was recorded)' END AS helm_limit
 RETURN
   rel.key AS release_key,
-  {kind: 'Job', namespace: j.namespace, name: j.name} AS subject,
+  {kind: 'Job', namespace: j.namespace, name: j.name, cluster: j.cluster} AS subject,
   CASE WHEN own_deadline
     THEN 'The ' + coalesce(h.events[0], 'helm') + ' hook Job ' + j.name + ' ran past its activeDeadlineSeconds' +
          coalesce(' (' + toString(j.active_deadline_seconds) + 's)', ' (its value not recorded)') + ': DeadlineExceeded'

@@ -59,7 +59,7 @@ WHERE good.version < rev.version AND good.status IN ['deployed', 'superseded']
 WITH rel, rev, h, run, p, first_failed, image, events, why, max(good.version) AS last_good
 RETURN
   rel.key AS release_key,
-  {kind: 'Pod', namespace: p.namespace, name: p.name} AS subject,
+  {kind: 'Pod', namespace: p.namespace, name: p.name, cluster: p.cluster} AS subject,
   'The ' + coalesce(h.events[0], 'helm') + ' hook ' + h.kind + ' ' + h.name + ' of revision ' + rev.version +
     ' cannot pull ' + coalesce(image, CASE WHEN size(p.images) = 1 THEN p.images[0] END,
                                'its image (its status names none)') + ': ' + why[0] AS summary,

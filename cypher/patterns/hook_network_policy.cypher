@@ -83,7 +83,7 @@ WITH rel, rev, h, run, pods, states, last, p, dropped, target, target_port, targ
      max(good.version) AS last_good
 RETURN
   rel.key AS release_key,
-  {kind: 'Pod', namespace: p.namespace, name: p.name} AS subject,
+  {kind: 'Pod', namespace: p.namespace, name: p.name, cluster: p.cluster} AS subject,
   'The ' + coalesce(h.events[0], 'helm') + ' hook ' + h.name + ' of revision ' + rev.version + ' cannot reach ' +
     coalesce(target, 'a service it needs') + ': ' +
     CASE WHEN dropped THEN 'the connection times out (a NetworkPolicy dropping its traffic?)'

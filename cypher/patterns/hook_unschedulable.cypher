@@ -60,7 +60,7 @@ WHERE good.version < rev.version AND good.status IN ['deployed', 'superseded']
 WITH rel, rev, h, run, p, events, c, said, why, max(good.version) AS last_good
 RETURN
   rel.key AS release_key,
-  {kind: 'Pod', namespace: p.namespace, name: p.name} AS subject,
+  {kind: 'Pod', namespace: p.namespace, name: p.name, cluster: p.cluster} AS subject,
   'The ' + coalesce(h.events[0], 'helm') + ' hook ' + h.kind + ' ' + h.name + ' of revision ' + rev.version +
     ' cannot be scheduled: ' + why[0] AS summary,
   'Hook pod ' + p.name + ' has been Pending since ' + toString(coalesce(p.created_at, h.started_at)) +

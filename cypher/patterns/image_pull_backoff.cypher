@@ -4,7 +4,7 @@
 // confidence: 0.92
 // tags: [pod, image-pull]
 // shape: null
-// explains: [rollout_stuck, wait_timeout, partial_deployment]
+// explains: [workload_unavailable, rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The container never starts: the pod stays Pending in ImagePullBackOff, serves nothing, and a
 //   rollout or `helm --wait` on it does not finish. Pods of the previous version keep running.
@@ -83,7 +83,7 @@ WITH w, rel, pulling, first, p, good_version,
           ELSE '' END AS helm_upgrade
 RETURN
   rel.key AS release_key,
-  {kind: w.kind, namespace: w.namespace, name: w.name} AS subject,
+  {kind: w.kind, namespace: w.namespace, name: w.name, cluster: w.cluster} AS subject,
   'Pod ' + p.name + ' cannot pull ' + coalesce(first.image, 'an image (its status names none)') + ': ' + first.why +
     CASE WHEN size(pulling) > 1 THEN ' (' + size(pulling) + ' pods of ' + w.kind + ' ' + w.name + ')' ELSE '' END
     AS summary,

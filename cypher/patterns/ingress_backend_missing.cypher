@@ -54,7 +54,7 @@ WHERE $release_key IS NULL OR rel.key = $release_key
 WITH i, bad, rel, bad[0] AS first
 RETURN
   rel.key AS release_key,
-  {kind: 'Ingress', namespace: i.namespace, name: i.name} AS subject,
+  {kind: 'Ingress', namespace: i.namespace, name: i.name, cluster: i.cluster} AS subject,
   'Ingress ' + i.namespace + '/' + i.name + ' routes ' + first.where + ' to ' +
     CASE first.state
       WHEN 'missing' THEN 'Service ' + first.service + ', which does not exist in namespace ' + i.namespace

@@ -39,7 +39,7 @@ WITH i, rel, deleted_at, classes,
        coalesce(' (' + c.controller + ')', '') + CASE WHEN c.is_default_class THEN ' default' ELSE '' END) AS seen
 RETURN
   rel.key AS release_key,
-  {kind: 'Ingress', namespace: i.namespace, name: i.name} AS subject,
+  {kind: 'Ingress', namespace: i.namespace, name: i.name, cluster: i.cluster} AS subject,
   'Ingress ' + i.namespace + '/' + i.name + ' names IngressClass ' + i.ingress_class + ', which does not exist' +
     CASE WHEN size(classes) = 0 THEN ' (no IngressClass was observed at all)'
          ELSE ' (the classes are: ' + seen + ')' END AS summary,

@@ -43,7 +43,7 @@ WITH i, listed, listed_names, missing, collect(rel)[0] AS rel
 WHERE $release_key IS NULL OR rel.key = $release_key
 RETURN
   rel.key AS release_key,
-  {kind: 'Ingress', namespace: i.namespace, name: i.name} AS subject,
+  {kind: 'Ingress', namespace: i.namespace, name: i.name, cluster: i.cluster} AS subject,
   'Ingress ' + i.namespace + '/' + i.name + ' names TLS Secret ' + missing[0].secret +
     coalesce(' for ' + nullif(missing[0].hosts, ''), '') + ', which does not exist in namespace ' + i.namespace +
     CASE WHEN size(missing) > 1 THEN ' (and ' + (size(missing) - 1) + ' more)' ELSE '' END AS summary,

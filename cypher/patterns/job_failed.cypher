@@ -37,7 +37,11 @@ OPTIONAL MATCH (e:Event)-[:ABOUT]->(j)
 WHERE e.type = 'Warning'
 WITH j, cj, rel, pods, failures, fp, ft, e ORDER BY e.last_seen
 WITH j, cj, rel, pods, failures, fp, ft, collect(e)[-5..] AS events
-WITH j, cj, rel, pods, failures, fp, ft, events,
+OPTIONAL MATCH (fp)-[:LOGGED]->(log:ContainerLog)
+WHERE (log.container = ft.container OR (log.container = '' AND size(coalesce(fp.images, [])) = 1))
+  AND (log.pod_uid IS NULL OR log.pod_uid = fp.uid)
+WITH j, cj, rel, pods, failures, fp, ft, events, collect(log)[0] AS log
+WITH j, cj, rel, pods, failures, fp, ft, events, log,
      CASE WHEN ft IS NULL THEN 'no pod of it was seen terminating with a non-zero exit code' +
             CASE WHEN size(pods) = 0 THEN ' (no pod of it was observed)' ELSE '' END
           ELSE 'container ' + ft.container + ' of pod ' + fp.name + ' exited with code ' + ft.exit_code +
@@ -46,7 +50,7 @@ WITH j, cj, rel, pods, failures, fp, ft, events,
                  ELSE '; its termination message: ' + ft.message END END AS why
 RETURN
   rel.key AS release_key,
-  {kind: 'Job', namespace: j.namespace, name: j.name} AS subject,
+  {kind: 'Job', namespace: j.namespace, name: j.name, cluster: j.cluster} AS subject,
   'Job ' + j.namespace + '/' + j.name + ' failed (' + j.failed_reason + '): ' + why AS summary,
   'Job ' + j.namespace + '/' + j.name + coalesce(' (created by CronJob ' + cj.name + ')', '') +
     ' has condition Failed=True with reason ' + j.failed_reason +
@@ -65,7 +69,10 @@ RETURN
     text: 'container ' + x.t.container + ' terminated with exit code ' + x.t.exit_code +
       coalesce(' (' + x.t.reason + ')', '') + coalesce(': ' + x.t.message, ', no termination message')}] +
   [e IN events | {kind: 'Event', name: j.name, at: e.last_seen,
-    text: e.reason + ' (x' + e.count + ')' + coalesce(': ' + e.message, ', no message')}] AS evidence,
+    text: e.reason + ' (x' + e.count + ')' + coalesce(': ' + e.message, ', no message')}] +
+  CASE WHEN log IS NULL THEN [] ELSE [x IN [y IN log.lines WHERE trim(y) <> ''][-3..] |
+    {kind: 'Log', name: fp.name, at: log.fetched_at,
+     text: 'last log lines of container ' + ft.container + ': ' + x}] END AS evidence,
   [{at: j.start_time, what: 'Job ' + j.name + ' started'}] +
   [x IN reverse(failures[0..3]) | {at: x.t.finished_at, what: 'pod ' + x.p.name + ' container ' + x.t.container +
     ' exited with code ' + x.t.exit_code}] +

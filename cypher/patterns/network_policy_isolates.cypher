@@ -44,7 +44,7 @@ WITH np, s, pods, collect(rel)[0] AS rel
 WHERE $release_key IS NULL OR rel.key = $release_key
 RETURN
   rel.key AS release_key,
-  {kind: 'Service', namespace: s.namespace, name: s.name} AS subject,
+  {kind: 'Service', namespace: s.namespace, name: s.name, cluster: s.cluster} AS subject,
   'NetworkPolicy ' + np.namespace + '/' + np.name + ' admits no ingress traffic to the ' + size(pods) +
     CASE WHEN size(pods) = 1 THEN ' pod' ELSE ' pods' END + ' Service ' + s.name + ' routes to (' + pods[0].name +
     '): its podSelector ' + CASE WHEN np.pod_selector = '' THEN '(every pod of the namespace)' ELSE np.pod_selector END +

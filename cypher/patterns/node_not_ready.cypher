@@ -4,7 +4,7 @@
 // confidence: 0.9
 // tags: [node, infrastructure]
 // shape: null
-// explains: [rollout_stuck, evicted, pod_unschedulable, probe_failing, crashloop, wait_timeout, partial_deployment]
+// explains: [workload_unavailable, rollout_stuck, evicted, pod_unschedulable, probe_failing, crashloop, wait_timeout, partial_deployment]
 // impact: >-
 //   The node's kubelet is not reporting healthy: its pods are not ready (or unknown), their traffic
 //   stops, and after the eviction timeout (5 minutes by default) the control plane deletes them and
@@ -39,7 +39,7 @@ WITH n, c, rel, pods,
             CASE WHEN c.message IS NULL THEN '' ELSE ' (' + c.message + ')' END END AS why
 RETURN
   rel.key AS release_key,
-  {kind: 'Node', namespace: '', name: n.name} AS subject,
+  {kind: 'Node', namespace: '', name: n.name, cluster: n.cluster} AS subject,
   'Node ' + n.name + ' is NotReady: ' + why +
     CASE WHEN size(pods) = 0 THEN ''
          WHEN rel IS NULL THEN '; ' + size(pods) + ' pod(s) on it are cut off'

@@ -4,7 +4,7 @@
 // confidence: 0.85
 // tags: [node, infrastructure, pressure]
 // shape: null
-// explains: [evicted, pod_unschedulable, rollout_stuck, wait_timeout, partial_deployment]
+// explains: [workload_unavailable, evicted, pod_unschedulable, rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The kubelet reported a condition that makes the node refuse work: under memory, disk or PID pressure it
 //   evicts pods (lowest priority and largest overuse first) and the node is tainted so the scheduler places no
@@ -52,7 +52,7 @@ WHERE $release_key IS NULL OR $release_key IN releases
 WITH n, problems, evicted, blocked, releases, problems[0] AS first
 RETURN
   CASE WHEN size(releases) = 1 THEN releases[0] END AS release_key,
-  {kind: 'Node', namespace: '', name: n.name} AS subject,
+  {kind: 'Node', namespace: '', name: n.name, cluster: n.cluster} AS subject,
   'Node ' + n.name + ' has ' + reduce(t = '', p IN problems | t + CASE WHEN t = '' THEN '' ELSE ', ' END +
     p.type + '=True') +
     coalesce(' since ' + toString(first.since), ' (since when is not recorded)') +

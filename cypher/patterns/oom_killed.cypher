@@ -4,7 +4,7 @@
 // confidence: 0.93
 // tags: [pod, memory, oom]
 // shape: null
-// explains: [crashloop, rollout_stuck, wait_timeout, partial_deployment]
+// explains: [workload_unavailable, crashloop, rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The kernel kills the container each time it grows past its memory limit (exit 137); requests in
 //   flight are lost, the pod restarts and, when it happens again and again, falls into CrashLoopBackOff.
@@ -56,7 +56,7 @@ WITH w, rel, collect({p: p, container: container, kills: kills, last: last}) AS 
 WITH w, rel, killed, limit, doubled, killed[0].p AS p, killed[0].container AS container, killed[0].last AS last
 RETURN
   rel.key AS release_key,
-  {kind: w.kind, namespace: w.namespace, name: w.name} AS subject,
+  {kind: w.kind, namespace: w.namespace, name: w.name, cluster: w.cluster} AS subject,
   'Container ' + container + ' of ' + p.name + ' was OOMKilled' + coalesce(' (exit ' + toString(last.exit_code) + ')', '') +
     CASE WHEN limit = '' THEN ' with no memory limit set: the node ran out of memory'
                WHEN limit CONTAINS ', ' THEN ': its pod' + "'" + 's containers have memory limits ' + limit +

@@ -4,7 +4,7 @@
 // confidence: 0.7
 // tags: [helm, release, drift]
 // shape: partial_deployment
-// explains: []
+// explains: [workload_unavailable]
 // impact: >-
 //   Part of the release runs and part does not: the objects listed as failed or missing are not serving,
 //   while helm may even report the release as deployed.
@@ -66,7 +66,8 @@ MATCH (rev)-[:DECLARES]->(r:Resource)
 OPTIONAL MATCH (r)<-[:INSTANCE_OF]-(live:Object)
 WHERE live.deleted_at IS NULL AND coalesce(live.placeholder, false) = false
 // the cluster-scoped slot is looked up only when the namespaced one has no live object
-OPTIONAL MATCH (cluster:Object {ref: CASE WHEN live IS NULL THEN r.kind + '//' + r.name END})
+OPTIONAL MATCH (cluster:Object {ref: CASE WHEN live IS NULL THEN
+  CASE WHEN rel.key CONTAINS ':' THEN split(rel.key, ':')[0] + ':' ELSE '' END + r.kind + '//' + r.name END})
 WHERE cluster.deleted_at IS NULL
 WITH rel, rev, now, r, coalesce(live, cluster) AS o
 WITH rel, rev, now, r, o,

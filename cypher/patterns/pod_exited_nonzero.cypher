@@ -37,9 +37,13 @@ WITH p, stopped, stopped[0] AS first, collect(DISTINCT rel)[0] AS rel
 WHERE $release_key IS NULL OR rel.key = $release_key
 OPTIONAL MATCH (p)-[:OWNED_BY]->(owner:Object)
 WITH p, stopped, first, rel, collect(owner)[0] AS owner
+OPTIONAL MATCH (p)-[:LOGGED]->(log:ContainerLog)
+WHERE (log.container = first.container OR (log.container = '' AND size(coalesce(p.images, [])) = 1))
+  AND (log.pod_uid IS NULL OR log.pod_uid = p.uid)
+WITH p, stopped, first, rel, owner, collect(log)[0] AS log
 RETURN
   rel.key AS release_key,
-  {kind: 'Pod', namespace: p.namespace, name: p.name} AS subject,
+  {kind: 'Pod', namespace: p.namespace, name: p.name, cluster: p.cluster} AS subject,
   'Pod ' + p.namespace + '/' + p.name + ' (restartPolicy ' + p.restart_policy + '): container ' + first.container +
     ' exited with code ' + first.exit_code + coalesce(' (' + first.reason + ')', ', no reason given') +
     ' and was not restarted' AS summary,
@@ -56,7 +60,10 @@ RETURN
         t.exit_code) + '.' ELSE '' END AS details,
   [t IN stopped | {kind: 'Pod', name: p.name, at: t.finished_at,
     text: 'container ' + t.container + ' terminated with exit code ' + t.exit_code +
-      coalesce(' (' + t.reason + ')', '') + coalesce(': ' + t.message, ', no termination message')}] AS evidence,
+      coalesce(' (' + t.reason + ')', '') + coalesce(': ' + t.message, ', no termination message')}] +
+  CASE WHEN log IS NULL THEN [] ELSE [x IN [y IN log.lines WHERE trim(y) <> ''][-3..] |
+    {kind: 'Log', name: p.name, at: log.fetched_at,
+     text: 'last log lines of container ' + first.container + ': ' + x}] END AS evidence,
   [{at: p.created_at, what: 'pod ' + p.name + ' created'}] +
   [t IN stopped | {at: t.finished_at, what: 'container ' + t.container + ' exited with code ' + t.exit_code}]
     AS event_chain,

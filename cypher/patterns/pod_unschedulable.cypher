@@ -4,7 +4,7 @@
 // confidence: 0.9
 // tags: [pod, scheduling, pending]
 // shape: null
-// explains: [rollout_stuck, wait_timeout, partial_deployment]
+// explains: [workload_unavailable, rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   No node accepts the pod, so it stays Pending and never runs: the workload has fewer replicas than
 //   asked for and a rollout or `helm --wait` on it does not finish.
@@ -19,6 +19,8 @@
 // A Helm hook's pod is left to hook_unschedulable, which says what it did to the release.
 MATCH (p:Pod {phase: 'Pending'})
 WHERE p.node_name IS NULL AND p.deleted_at IS NULL
+  // a pod held by spec.schedulingGates is not tried by the scheduler at all: pod_scheduling_gated's
+  AND p.scheduling_gated IS NULL
   AND NOT EXISTS { (p)<-[:RAN_AS]-(:Hook) } AND NOT EXISTS { (p)-[:OWNED_BY]->(:Object)<-[:RAN_AS]-(:Hook) }
 OPTIONAL MATCH (e:Event)-[:ABOUT]->(p)
 WHERE e.reason IN ['FailedScheduling', 'NotTriggerScaleUp']
@@ -91,7 +93,7 @@ WITH w, rel, pending, first, p,
      END AS why
 RETURN
   rel.key AS release_key,
-  {kind: w.kind, namespace: w.namespace, name: w.name} AS subject,
+  {kind: w.kind, namespace: w.namespace, name: w.name, cluster: w.cluster} AS subject,
   'Pod ' + p.name + ' cannot be scheduled: ' + why +
     CASE WHEN size(pending) > 1 THEN ' (' + size(pending) + ' pods of ' + w.kind + ' ' + w.name + ' Pending)'
          ELSE '' END AS summary,

@@ -4,7 +4,7 @@
 // confidence: 0.88
 // tags: [pod, probe]
 // shape: null
-// explains: [crashloop, rollout_stuck, wait_timeout, partial_deployment, service_no_endpoints]
+// explains: [workload_unavailable, crashloop, rollout_stuck, wait_timeout, partial_deployment, service_no_endpoints]
 // impact: >-
 //   A failing readiness probe keeps the pod out of its Services' endpoints (it gets no traffic and a
 //   rollout or `helm --wait` does not finish); a failing liveness probe makes the kubelet kill and
@@ -71,7 +71,7 @@ WITH w, rel, failing, failing[0] AS first, failing[0].p AS p, failing[0].worst A
 WITH w, rel, failing, first, p, worst, toUpper(left(worst.probe, 1)) + substring(worst.probe, 1) AS Probe
 RETURN
   rel.key AS release_key,
-  {kind: w.kind, namespace: w.namespace, name: w.name} AS subject,
+  {kind: w.kind, namespace: w.namespace, name: w.name, cluster: w.cluster} AS subject,
   Probe + ' probe of ' + p.name + coalesce(' (container ' + worst.container + ')', ' (the kubelet named no container)') +
     ' keeps failing: ' + first.why +
     CASE WHEN worst.probe = 'readiness' THEN '; the pod is not ready'

@@ -4,7 +4,7 @@
 // confidence: 0.9
 // tags: [storage, pv, reclaim]
 // shape: null
-// explains: [pvc_pending, pod_unschedulable, rollout_stuck, wait_timeout, partial_deployment]
+// explains: [workload_unavailable, pvc_pending, pod_unschedulable, rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   A Released volume still holds the claimRef of the claim that was deleted, so no new claim binds to it (with
 //   reclaimPolicy Retain it stays so until someone acts); a Failed volume's reclaim did not happen, so its
@@ -60,7 +60,7 @@ WITH v, newer, own, events, cause, rel,
        ELSE v.source_type END AS backend
 RETURN
   rel.key AS release_key,
-  {kind: 'PersistentVolume', namespace: '', name: v.name} AS subject,
+  {kind: 'PersistentVolume', namespace: '', name: v.name, cluster: v.cluster} AS subject,
   'PersistentVolume ' + v.name + ' is ' + v.phase +
     CASE cause
       WHEN 'failed' THEN ': ' + coalesce(said, event_said, 'the PV controller gave no message')

@@ -4,7 +4,7 @@
 // confidence: 0.9
 // tags: [storage, pvc, pending]
 // shape: null
-// explains: [pod_unschedulable, failed_mount, rollout_stuck, wait_timeout, partial_deployment]
+// explains: [workload_unavailable, pod_unschedulable, failed_mount, rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The claim has no volume, so no pod that mounts it can start: the scheduler keeps such pods Pending
 //   ("unbound immediate PersistentVolumeClaims"), the workload runs short, and `helm --wait` on it times out.
@@ -112,7 +112,7 @@ WITH c, sc, defaults, events, failed, unbound, pods, waiter, sched_said, age, ca
          ', which reported no result' END AS why
 RETURN
   rel.key AS release_key,
-  {kind: 'PersistentVolumeClaim', namespace: c.namespace, name: c.name} AS subject,
+  {kind: 'PersistentVolumeClaim', namespace: c.namespace, name: c.name, cluster: c.cluster} AS subject,
   'PersistentVolumeClaim ' + c.namespace + '/' + c.name + ' is Pending: ' + why AS summary,
   'Claim ' + c.namespace + '/' + c.name + ' asks for ' +
     coalesce(c.requested_storage, 'no size (spec.resources.requests.storage is missing)') +

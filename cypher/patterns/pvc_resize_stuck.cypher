@@ -55,7 +55,7 @@ WITH c, sc, events, conds, failed, error_cond, pending, cause, rel,
      CASE WHEN failed IS NULL OR failed.message = '' THEN null ELSE failed.message END AS failed_said
 RETURN
   rel.key AS release_key,
-  {kind: 'PersistentVolumeClaim', namespace: c.namespace, name: c.name} AS subject,
+  {kind: 'PersistentVolumeClaim', namespace: c.namespace, name: c.name, cluster: c.cluster} AS subject,
   'PersistentVolumeClaim ' + c.namespace + '/' + c.name + ' asks for ' + c.requested_storage + ' but has ' +
     c.capacity + ': ' +
     CASE cause

@@ -4,7 +4,7 @@
 // confidence: 0.92
 // tags: [quota, workload, admission]
 // shape: null
-// explains: [rollout_stuck, wait_timeout, partial_deployment]
+// explains: [workload_unavailable, rollout_stuck, wait_timeout, partial_deployment]
 // impact: >-
 //   The API server refuses the controller's new pods, so the workload runs fewer replicas than it asks
 //   for (or none of its new version): a rollout or `helm --wait` on it does not finish.
@@ -41,7 +41,7 @@ WITH c, events, last, said, quota, requested, used, limited, must_specify, coale
 WHERE $release_key IS NULL OR rel.key = $release_key
 RETURN
   rel.key AS release_key,
-  {kind: w.kind, namespace: w.namespace, name: w.name} AS subject,
+  {kind: w.kind, namespace: w.namespace, name: w.name, cluster: w.cluster} AS subject,
   c.kind + ' ' + c.name + ' cannot create pods: ' +
     CASE WHEN must_specify IS NOT NULL THEN 'ResourceQuota ' + quota + ' requires every pod to set ' + must_specify
          ELSE 'ResourceQuota ' + quota + ' is exceeded' +

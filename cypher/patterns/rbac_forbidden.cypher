@@ -52,7 +52,7 @@ WITH o, user, verb, resource, api_group, namespace, cluster_scope, sa_namespace,
        AS qualified
 RETURN
   rel.key AS release_key,
-  {kind: o.kind, namespace: o.namespace, name: o.name} AS subject,
+  {kind: o.kind, namespace: o.namespace, name: o.name, cluster: o.cluster} AS subject,
   o.kind + ' ' + coalesce(CASE WHEN o.namespace = '' THEN null ELSE o.namespace + '/' END, '') + o.name +
     ': RBAC denied ' + user + ' to ' + coalesce(verb, '(verb not given)') + ' ' +
     coalesce(qualified, '(resource not given)') +

@@ -44,7 +44,7 @@ WITH d, c, rs, pods, rel, good_version,
        CASE WHEN p.restarts > 0 THEN ', ' + p.restarts + ' restarts' ELSE '' END] AS pod_lines
 RETURN
   rel.key AS release_key,
-  {kind: 'Deployment', namespace: d.namespace, name: d.name} AS subject,
+  {kind: 'Deployment', namespace: d.namespace, name: d.name, cluster: d.cluster} AS subject,
   'Deployment ' + d.name + ' rollout is stuck: ' + coalesce(c.message, 'ProgressDeadlineExceeded, with no message.') + ' ' +
     coalesce(d.available_replicas, 0) + coalesce('/' + d.replicas, ' (spec.replicas not recorded)') + ' available, ' +
     coalesce(d.updated_replicas, 0) + ' updated' AS summary,

@@ -94,7 +94,7 @@ WITH svc, rel, slices, endpoints, selected, near, not_ready, why,
        CASE WHEN x.in_slice THEN '' ELSE '; not listed in the EndpointSlice' END) AS pods_text
 RETURN
   rel.key AS release_key,
-  {kind: 'Service', namespace: svc.namespace, name: svc.name} AS subject,
+  {kind: 'Service', namespace: svc.namespace, name: svc.name, cluster: svc.cluster} AS subject,
   'Service ' + svc.namespace + '/' + svc.name + ' has no ready endpoint: ' +
     CASE why
       WHEN 'no_pod' THEN 'its selector ' + svc.selector_text + ' matches no pod' +

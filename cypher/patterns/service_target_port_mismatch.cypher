@@ -39,7 +39,7 @@ WITH s, rel, pods, bad, pods[0] AS p,
        pods[0].container_port_numbers[k]) AS declared
 RETURN
   rel.key AS release_key,
-  {kind: 'Service', namespace: s.namespace, name: s.name} AS subject,
+  {kind: 'Service', namespace: s.namespace, name: s.name, cluster: s.cluster} AS subject,
   'Service ' + s.namespace + '/' + s.name + ' port ' + coalesce(nullif(bad[0].name, '') + ' ', '') + bad[0].port +
     ' targets ' + CASE WHEN bad[0].named THEN 'port name ' ELSE 'port ' END + bad[0].target +
     ', which none of the containers of its ' + size(pods) + CASE WHEN size(pods) = 1 THEN ' pod' ELSE ' pods' END +

@@ -37,10 +37,16 @@ WITH rel, rev, now, op ORDER BY op.started_at
 WITH rel, rev, now, collect(op) AS ops
 WITH rel, rev, now, ops,
      [o IN ops WHERE o.status = 'running' AND o.started_at <= now] AS running,
-     // the process that wrote the pending revision: linked by PRODUCED, or running across its time
-     [o IN ops WHERE (o)-[:PRODUCED]->(rev)
-        OR (o.started_at <= rev.last_deployed + duration('PT5S')
-            AND coalesce(o.ended_at, now) >= rev.last_deployed - duration('PT5S'))][0] AS writer,
+     // the process that wrote the pending revision: linked by PRODUCED, or running across its time; of two
+     // back-to-back runs both within the 5 s slack (an install that ended a second before the killed upgrade
+     // wrote: tests/e2e/recordings/stuck_pending_upgrade.processes.jsonl), the last one started by then
+     coalesce([o IN ops WHERE ((o)-[:PRODUCED]->(rev)
+                OR (o.started_at <= rev.last_deployed + duration('PT5S')
+                    AND coalesce(o.ended_at, now) >= rev.last_deployed - duration('PT5S')))
+                AND o.started_at <= rev.last_deployed][-1],
+              [o IN ops WHERE (o)-[:PRODUCED]->(rev)
+                OR (o.started_at <= rev.last_deployed + duration('PT5S')
+                    AND coalesce(o.ended_at, now) >= rev.last_deployed - duration('PT5S'))][0]) AS writer,
      [o IN ops WHERE o.started_at > rev.last_deployed AND o.stderr CONTAINS 'another operation'
         AND o.stderr CONTAINS 'in progress'] AS blocked,
      duration.inSeconds(rev.last_deployed, now).seconds AS age
@@ -66,7 +72,7 @@ WITH rel, rev, now, ops, writer, blocked, age, last_good, storage_kind, storage_
                ' without finishing the revision. ' END AS why
 RETURN
   rel.key AS release_key,
-  {kind: 'Release', namespace: rel.namespace, name: rel.name} AS subject,
+  {kind: 'Release', namespace: rel.namespace, name: rel.name, cluster: rel.cluster} AS subject,
   'Release ' + rel.key + ' is stuck in ' + rev.status + ' (revision ' + rev.version + ', for ' +
     CASE WHEN age >= 7200 THEN toString(age / 3600) + 'h' WHEN age >= 120 THEN toString(age / 60) + 'm'
          ELSE toString(age) + 's' END + ')' +

@@ -35,7 +35,7 @@ WHERE 'pre-delete' IN h.events AND coalesce(h.phase, 'Unknown') <> 'Succeeded'
 WITH rel, rev, now, since, collect(h) AS hooks
 RETURN
   rel.key AS release_key,
-  {kind: 'Release', namespace: rel.namespace, name: rel.name} AS subject,
+  {kind: 'Release', namespace: rel.namespace, name: rel.name, cluster: rel.cluster} AS subject,
   'helm uninstall of ' + rel.key + ' did not finish: revision ' + rev.version + ' is uninstalling ' +
     CASE WHEN rev.deleted IS NULL THEN '(helm recorded no uninstall time; the revision was deployed ' +
            toString(rev.last_deployed) + ')'

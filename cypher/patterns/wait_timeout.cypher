@@ -4,7 +4,7 @@
 // confidence: 0.85
 // tags: [helm, wait, timeout]
 // shape: wait_timeout
-// explains: [partial_deployment]
+// explains: [partial_deployment, workload_unavailable]
 // impact: >-
 //   Helm applied the new revision but its workloads never became ready within --timeout, so the revision is
 //   failed (with --atomic/--rollback-on-failure helm then rolled back). The objects listed below are not

@@ -4,7 +4,7 @@
 // confidence: 0.95
 // tags: [admission, webhook, cluster-scoped, leftover]
 // shape: null
-// explains: [helm_error, admission_denied, partial_deployment, rollout_stuck, wait_timeout]
+// explains: [workload_unavailable, helm_error, admission_denied, partial_deployment, rollout_stuck, wait_timeout]
 // impact: >-
 //   The API server calls the webhook for every create and update its rules match and, with failurePolicy
 //   Fail, refuses the request when the call fails: installs, upgrades and the pods controllers create in
@@ -47,12 +47,12 @@ WITH w, webhook, policy, service_ns, service, port, path, selector, rules, slot,
 // or a watcher not watching that namespace, proves nothing); no pod only when pods of it were seen
 WITH w, webhook, policy, service_ns, service, port, path, selector, rules, slot, svc, deletions, pods, ready_pods,
      CASE WHEN svc IS NULL
-          THEN COLLECT { MATCH (n:Object {ref: 'Namespace//' + service_ns}) WHERE n.deleted_at IS NOT NULL
+          THEN COLLECT { MATCH (n:Object {ref: coalesce(w.cluster + ':', '') + 'Namespace//' + service_ns}) WHERE n.deleted_at IS NOT NULL
                          RETURN n.deleted_at }[0] END
        AS ns_deleted_at,
-     CASE WHEN svc IS NULL AND size(deletions) = 0 THEN EXISTS { MATCH (x:Service {namespace: service_ns}) } END
+     CASE WHEN svc IS NULL AND size(deletions) = 0 THEN EXISTS { MATCH (x:Service {namespace: service_ns}) WHERE coalesce(x.cluster, '') = coalesce(w.cluster, '') } END
        AS services_seen,
-     CASE WHEN svc IS NOT NULL AND size(pods) = 0 THEN EXISTS { MATCH (x:Pod {namespace: service_ns}) } END
+     CASE WHEN svc IS NOT NULL AND size(pods) = 0 THEN EXISTS { MATCH (x:Pod {namespace: service_ns}) WHERE coalesce(x.cluster, '') = coalesce(w.cluster, '') } END
        AS pods_seen
 // A Service without a selector (hand-made Endpoints) or of type ExternalName is not judged
 WITH w, webhook, policy, service_ns, service, port, path, selector, rules, slot, svc, deletions, pods, ready_pods,
@@ -159,7 +159,7 @@ WITH w, rk, hits, shown, first, owner,
      CASE WHEN owner IS NULL THEN [] ELSE [(owner)-[:HAS_REVISION]->(r:Revision) WHERE r.removed_at IS NULL | r] END AS kept
 RETURN
   rk AS release_key,
-  {kind: w.kind, namespace: w.namespace, name: w.name} AS subject,
+  {kind: w.kind, namespace: w.namespace, name: w.name, cluster: w.cluster} AS subject,
   CASE WHEN rk IS NULL THEN ''
        WHEN any(h IN hits WHERE h.helm) THEN 'Release ' + rk + ' failed on a webhook that cannot be called: '
        ELSE 'The pods of release ' + rk + ' are refused by a webhook that cannot be called: ' END +

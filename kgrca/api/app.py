@@ -25,11 +25,11 @@ from werkzeug.exceptions import HTTPException
 
 from kg_builder.times import parse_time
 from kg_builder.writer import Neo4jWriter
-from kgrca.api import limits, metrics, queries
-from kgrca.api.openapi import DOCUMENT
+from kgrca.api import limits, metrics, openapi, queries
 from kgrca.config import Config
-from kgrca.contracts import GraphWriter, KgrcaError, Observation, TemporaryError, WriteStats
+from kgrca.contracts import GraphWriter, KgrcaError, Observation, TemporaryError, WriteStats, check_cluster
 from kgrca.graphdb import explain, server_driver
+from rca import clusters
 from rca.runner import Detector
 from webhooks import receivers
 from webhooks.sinks import make_sink
@@ -105,13 +105,14 @@ def create_app(cfg: Config, driver: neo4j.Driver | None = None, sink: str | Grap
     driver = driver or server_driver(cfg)
     factory: Callable[[], GraphWriter] = (lambda: sink) if not isinstance(sink, str) else \
         (lambda: make_sink(sink, cfg, driver))
-    state = State(cfg, driver, factory, limits.Calls(neo4j_slots), owns_driver)
+    state = State(cfg, driver, factory, metrics.CountedCalls(limits.Calls(neo4j_slots)), owns_driver)
     if cfg.webhook_spool_dir:
         state.spool = Spool(cfg.webhook_spool_dir)
         # the replayer writes through the same ceiling as a request, so a frozen Neo4j never holds it long
         state.replayer = Replayer(state.spool, lambda observations: state.store(observations[0]))
         state.replayer.start()
     app.extensions["kgrca"] = state
+    metrics.instrument(app)  # REST latency by route, webhook deliveries by outcome (kgrca/api/metrics.py)
     _errors(app, cfg)
     _routes(app, state)
     app.register_blueprint(receivers.blueprint(cfg, state.store, state.spool))
@@ -216,34 +217,99 @@ def _routes(app: Flask, state: State) -> None:
 
     timeout = cfg.serve_neo4j_transaction_timeout
 
-    def known_release(namespace: str, name: str) -> tuple[str, dict[str, Any]]:
+    def known_release(namespace: str, name: str, cluster: str | None = None) -> tuple[str, dict[str, Any]]:
         key = _release_key(namespace, name)
+        if cluster is not None:  # /api/v1/clusters/<cluster>/...: that cluster's keys (kg_builder/keys.py)
+            key = clusters.release_key(check_cluster(cluster, BadRequest), namespace, name)
         found = queries.release(driver, database, key, timeout=timeout)
+        if found is None and cluster is None:  # the one-cluster routes serve a graph of one named cluster too
+            try:
+                key = clusters.resolve_release(driver, database, namespace, name, None)
+            except KgrcaError as exc:
+                if "several clusters" in str(exc):
+                    raise BadRequest(f"{exc} (GET /api/v1/clusters/<cluster>/releases/{namespace}/{name})") \
+                        from None
+            else:
+                found = queries.release(driver, database, key, timeout=timeout)
         if found is None:
-            raise NotFound(f"no release {key} in the graph: list releases with GET /api/v1/releases, "
-                           "or load data with 'kgrca ingest' / 'kgrca watch'")
+            where = f" of cluster {cluster}" if cluster is not None else ""
+            raise NotFound(f"no release {namespace}/{name}{where} in the graph: list releases with GET "
+                           "/api/v1/releases, or load data with 'kgrca ingest' / 'kgrca watch'")
         return key, found
 
     @app.get("/healthz")
     def healthz() -> Any:
+        """Liveness.
+        ---
+        get:
+          tags: [meta]
+          summary: "Liveness: the process answers"
+          responses:
+            200: {description: alive, content: {application/json: {schema: Health}}}
+        """
         return jsonify(status="alive")  # the process answers; never asks Neo4j (that is /readyz)
 
     @app.get("/readyz")
     def readyz() -> Any:
+        """Readiness.
+        ---
+        get:
+          tags: [meta]
+          summary: "Readiness: Neo4j answers"
+          responses:
+            200: {description: ready, content: {application/json: {schema: Health}}}
+            503:
+              description: Neo4j is not answering (within serve_neo4j_acquire_timeout, at most
+                serve_neo4j_transaction_timeout)
+              content: {application/json: {schema: Error}}
+        """
         state.read(driver.verify_connectivity, "the readiness check")
         return jsonify(status="ready")
 
     @app.get("/metrics")
     def prometheus() -> Any:
+        """Prometheus metrics.
+        ---
+        get:
+          tags: [meta]
+          summary: "Prometheus metrics of the webhook spool; the server's others are on serve_metrics_port"
+          responses:
+            200: {description: Prometheus text format, content: {text/plain: {schema: {type: string}}}}
+        """
         body, content_type = metrics.exposition(state.spool)
         return Response(body, content_type=content_type)
 
     @app.get("/api/v1/openapi.json")
-    def openapi() -> Any:
-        return jsonify(DOCUMENT)
+    def openapi_document() -> Any:
+        """This document.
+        ---
+        get:
+          tags: [meta]
+          summary: This document, generated from the routes and the models (kgrca/api/openapi.py)
+          responses:
+            200: {description: the OpenAPI 3.1 document, content: {application/json: {schema: {type: object}}}}
+        """
+        return jsonify(openapi.cached_document(app))
 
     @app.get("/api/v1/releases")
     def releases() -> Any:
+        """Releases.
+        ---
+        get:
+          tags: [releases]
+          summary: List releases, filtered by status and namespace
+          parameters:
+            - {name: status, in: query, description: "only releases whose newest revision has this Helm status",
+               schema: {type: string, enum: [unknown, deployed, uninstalled, superseded, failed, uninstalling,
+                                             pending-install, pending-upgrade, pending-rollback]}}
+            - {name: namespace, in: query, schema: {type: string}}
+            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 5000, default: 500}}
+            - {name: offset, in: query, schema: {type: integer, minimum: 0, default: 0}}
+          responses:
+            200: {description: releases sorted by namespace/name, content: {application/json: {schema: ReleaseList}}}
+            400: BadRequest
+            503: Unavailable
+        """
         status = request.args.get("status") or None
         if status is not None and status not in HELM_STATUSES:
             raise BadRequest(f"status={status!r}: expected one of {', '.join(HELM_STATUSES)}")
@@ -257,37 +323,104 @@ def _routes(app: Flask, state: State) -> None:
         return jsonify(releases=found, total=total, limit=limit, offset=offset)
 
     @app.get("/api/v1/releases/<namespace>/<name>")
-    def release(namespace: str, name: str) -> Any:
-        return jsonify(state.read(lambda: known_release(namespace, name), "the release")[1])
+    def release(namespace: str, name: str, cluster: str | None = None) -> Any:
+        """One release.
+        ---
+        get:
+          tags: [releases]
+          summary: "One release: its newest revision's state and its context"
+          parameters: [namespace, name]
+          responses:
+            200: {description: the release, content: {application/json: {schema: ReleaseDetail}}}
+            400: BadRequest
+            404: NoRelease
+            503: Unavailable
+        """
+        return jsonify(state.read(lambda: known_release(namespace, name, cluster), "the release")[1])
 
     @app.get("/api/v1/releases/<namespace>/<name>/revisions")
-    def revisions(namespace: str, name: str) -> Any:
+    def revisions(namespace: str, name: str, cluster: str | None = None) -> Any:
+        """Revisions.
+        ---
+        get:
+          tags: [releases]
+          summary: The release's revisions, newest first
+          parameters: [namespace, name]
+          responses:
+            200: {description: revisions newest first, content: {application/json: {schema: RevisionList}}}
+            400: BadRequest
+            404: NoRelease
+            503: Unavailable
+        """
         def read() -> tuple[str, list[dict[str, Any]]]:
-            key, _ = known_release(namespace, name)
+            key, _ = known_release(namespace, name, cluster)
             return key, queries.revisions(driver, database, key, timeout=timeout)
 
         key, found = state.read(read, "the revisions")
         return jsonify(release=key, revisions=found)
 
     @app.get("/api/v1/releases/<namespace>/<name>/timeline")
-    def timeline(namespace: str, name: str) -> Any:
+    def timeline(namespace: str, name: str, cluster: str | None = None) -> Any:
+        """Timeline.
+        ---
+        get:
+          tags: [releases]
+          summary: Everything that happened to the release, on one time axis
+          description: Revisions, hooks, hook jobs, objects created and deleted, container states, conditions,
+            events, helm operations, Argo CD syncs and incidents, oldest first.
+          parameters:
+            - namespace
+            - name
+            - {name: since, in: query, schema: {type: string, format: date-time}}
+            - {name: until, in: query, schema: {type: string, format: date-time}}
+            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000, default: 1000}}
+          responses:
+            200: {description: items sorted by time, content: {application/json: {schema: Timeline}}}
+            400: BadRequest
+            404: NoRelease
+            503: Unavailable
+        """
         since, until = _time_arg("since"), _time_arg("until")
         limit = _int_arg("limit", 1000, 1, 10_000)
         if since and until and since > until:
             raise BadRequest("since is after until: swap them")
         def read() -> tuple[str, list[dict[str, Any]]]:
-            key, _ = known_release(namespace, name)
+            key, _ = known_release(namespace, name, cluster)
             return key, queries.timeline(driver, database, key, since, until, limit, timeout=timeout)
 
         key, items = state.read(read, "the timeline")
         return jsonify(release=key, items=items)
 
     @app.get("/api/v1/releases/<namespace>/<name>/diagnosis")
-    def diagnosis(namespace: str, name: str) -> Any:
+    def diagnosis(namespace: str, name: str, cluster: str | None = None) -> Any:
+        """Diagnosis.
+        ---
+        get:
+          tags: [releases]
+          summary: What broke the release, why, the evidence and what to run
+          description: The diagnoses of every failure pattern that matches this release, best first (the same
+            JSON as `kgrca diagnose --release NS/NAME --json`; docs/diagnosis.schema.json). An empty list means
+            nothing is wrong. A pattern that failed to run is named in the X-Kgrca-Pattern-Errors header.
+          parameters:
+            - namespace
+            - name
+            - {name: now, in: query, description: "judge ages as of this RFC 3339 time (default: now)",
+               schema: {type: string, format: date-time}}
+          responses:
+            200:
+              description: diagnoses, best first
+              headers:
+                X-Kgrca-Pattern-Errors: {description: "patterns that failed to run, comma-separated",
+                                         schema: {type: string}}
+              content: {application/json: {schema: {type: array, items: Diagnosis}}}
+            400: BadRequest
+            404: NoRelease
+            503: Unavailable
+        """
         now = _time_arg("now")
 
         def read() -> Any:
-            key, _ = known_release(namespace, name)
+            key, _ = known_release(namespace, name, cluster)
             if state.detector is None:
                 state.detector = Detector(driver, cfg)  # loads and checks the patterns once per process
             return state.detector.run(key, now)
@@ -299,3 +432,97 @@ def _routes(app: Flask, state: State) -> None:
         if result.errors:
             response.headers["X-Kgrca-Pattern-Errors"] = ",".join(pattern for pattern, _ in result.errors)
         return response
+
+    # One graph of several clusters (`kgrca watch --cluster NAME` per cluster): the same four routes under
+    # /api/v1/clusters/<cluster>/; the routes above serve the unnamed cluster, or the one cluster holding the release.
+    @app.get("/api/v1/clusters/<cluster>/releases/<namespace>/<name>")
+    def cluster_release(cluster: str, namespace: str, name: str) -> Any:
+        """One release of a cluster.
+        ---
+        get:
+          tags: [clusters]
+          summary: "One release of one cluster: its newest revision's state and its context"
+          parameters:
+            - {name: cluster, in: path, required: true, description: "as its watcher's --cluster named it",
+               schema: {type: string, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"}}
+            - namespace
+            - name
+          responses:
+            200: {description: the release, content: {application/json: {schema: ReleaseDetail}}}
+            400: BadRequest
+            404: NoRelease
+            503: Unavailable
+        """
+        return release(namespace, name, cluster)
+
+    @app.get("/api/v1/clusters/<cluster>/releases/<namespace>/<name>/revisions")
+    def cluster_revisions(cluster: str, namespace: str, name: str) -> Any:
+        """Revisions of a cluster's release.
+        ---
+        get:
+          tags: [clusters]
+          summary: The revisions of one cluster's release, newest first
+          parameters:
+            - {name: cluster, in: path, required: true, description: "as its watcher's --cluster named it",
+               schema: {type: string, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"}}
+            - namespace
+            - name
+          responses:
+            200: {description: revisions newest first, content: {application/json: {schema: RevisionList}}}
+            400: BadRequest
+            404: NoRelease
+            503: Unavailable
+        """
+        return revisions(namespace, name, cluster)
+
+    @app.get("/api/v1/clusters/<cluster>/releases/<namespace>/<name>/timeline")
+    def cluster_timeline(cluster: str, namespace: str, name: str) -> Any:
+        """Timeline of a cluster's release.
+        ---
+        get:
+          tags: [clusters]
+          summary: Everything that happened to one cluster's release, on one time axis
+          parameters:
+            - {name: cluster, in: path, required: true, description: "as its watcher's --cluster named it",
+               schema: {type: string, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"}}
+            - namespace
+            - name
+            - {name: since, in: query, schema: {type: string, format: date-time}}
+            - {name: until, in: query, schema: {type: string, format: date-time}}
+            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000, default: 1000}}
+          responses:
+            200: {description: items sorted by time, content: {application/json: {schema: Timeline}}}
+            400: BadRequest
+            404: NoRelease
+            503: Unavailable
+        """
+        return timeline(namespace, name, cluster)
+
+    @app.get("/api/v1/clusters/<cluster>/releases/<namespace>/<name>/diagnosis")
+    def cluster_diagnosis(cluster: str, namespace: str, name: str) -> Any:
+        """Diagnosis of a cluster's release.
+        ---
+        get:
+          tags: [clusters]
+          summary: What broke one cluster's release, why, the evidence and what to run
+          description: As GET /api/v1/releases/{namespace}/{name}/diagnosis, in one cluster; each diagnosis
+            names it in release.cluster.
+          parameters:
+            - {name: cluster, in: path, required: true, description: "as its watcher's --cluster named it",
+               schema: {type: string, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"}}
+            - namespace
+            - name
+            - {name: now, in: query, description: "judge ages as of this RFC 3339 time (default: now)",
+               schema: {type: string, format: date-time}}
+          responses:
+            200:
+              description: diagnoses, best first
+              headers:
+                X-Kgrca-Pattern-Errors: {description: "patterns that failed to run, comma-separated",
+                                         schema: {type: string}}
+              content: {application/json: {schema: {type: array, items: Diagnosis}}}
+            400: BadRequest
+            404: NoRelease
+            503: Unavailable
+        """
+        return diagnosis(namespace, name, cluster)

@@ -1,8 +1,9 @@
 """The wire form of kgrca's Kafka messages: observations in, and dead letters out.
 
 A source message (topics ``<prefix>.k8s.events.v1``, ``.processes.v1``, ``.webhooks.v1``) is
-``Observation.to_json()`` as UTF-8 JSON, keyed so one object's events land in one partition and stay in
-order, with headers ``kgrca-schema`` and ``kgrca-kind``. A dead letter (``<prefix>.deadletter.v1``) keeps
+``Observation.to_json()`` as UTF-8 JSON (with ``cluster`` where the cluster is named; a message without it
+belongs to the unnamed cluster), keyed by cluster and object so one object's events land in one partition and
+stay in order, with headers ``kgrca-schema`` and ``kgrca-kind``. A dead letter (``<prefix>.deadletter.v1``) keeps
 the original bytes, key and headers, why it was refused and where it came from. docs/kafka-topics.md and
 ``kgrca/bus/schemas/*.json`` are the published form of this module.
 """
@@ -15,7 +16,7 @@ import json
 from typing import Any
 
 from kg_builder.helm_release import is_release_storage
-from kg_builder.keys import release_key, resource_ref
+from kg_builder.keys import qualify, release_key, resource_ref
 from kgrca.contracts import Observation, PermanentError, utc_now
 
 try:  # orjson parses several times faster; the builder's parsing is its main cost after Neo4j
@@ -45,8 +46,13 @@ def key(observation: Observation) -> str:
 
     k8s: the object's uid, except Helm release storage, keyed by release (``ns/name``) so a release's
     revisions arrive in order; processes: the release the command changes, else the operation id;
-    webhooks: the delivery id.
+    webhooks: the delivery id. A named cluster's keys start with ``<cluster>:`` (as its graph keys do), so
+    two clusters' objects of one name or uid spread over partitions independently and each keeps its order.
     """
+    return qualify(_object_key(observation), observation.cluster)
+
+
+def _object_key(observation: Observation) -> str:
     payload = observation.payload
     if observation.kind == "k8s":
         metadata = payload.get("metadata") or {}

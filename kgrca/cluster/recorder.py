@@ -25,12 +25,16 @@ from kgrca.config import Config
 from kgrca.contracts import KgrcaError, Observation
 
 
-def watch_line(observation: Observation) -> dict[str, Any]:
+def watch_line(observation: Observation, cluster: str = "") -> dict[str, Any]:
+    """The line of one observation; ``cluster`` (``kgrca record --cluster``) is written only when named."""
     action = "ADDED" if observation.action == "SNAPSHOT" else observation.action
     obj = observation.payload
     if obj.get("kind") == "CustomResourceDefinition":
         obj = _without_schemas(obj)
-    return {"type": action, "object": obj, "observed_at": observation.observed_at}
+    line = {"type": action, "object": obj, "observed_at": observation.observed_at}
+    if cluster:
+        line["cluster"] = cluster
+    return line
 
 
 def _without_schemas(crd: dict[str, Any]) -> dict[str, Any]:
@@ -46,10 +50,11 @@ class Recorder:
     the recording.
     """
 
-    def __init__(self, cfg: Config, out: Path, namespaces: list[str] | None = None):
+    def __init__(self, cfg: Config, out: Path, namespaces: list[str] | None = None, cluster: str = ""):
         self.cfg = cfg.replace(namespaces=",".join(namespaces)) if namespaces else cfg
         self.namespaces = set(namespaces or [])
         self.out = out
+        self.cluster = cluster
         self.lines = 0
         self.last_write = time.monotonic()
         self._stop = threading.Event()
@@ -90,7 +95,7 @@ class Recorder:
             for observation in self._watch.observations(idle=0.2):
                 if observation is None or not self._keep(observation):
                     continue
-                self._handle.write(json.dumps(watch_line(observation), separators=(",", ":")) + "\n")
+                self._handle.write(json.dumps(watch_line(observation, self.cluster), separators=(",", ":")) + "\n")
                 self.lines += 1
                 self.last_write = time.monotonic()
         except BaseException as exc:  # surfaced by stop(): a recording must not fail silently

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 
 from ingest.files import FileSource
 from kg_builder.schema import apply_schema
 from kg_builder.writer import Neo4jWriter
+from kgrca import clusters
 from kgrca.config import Config
 from kgrca.contracts import WriteStats
 from kgrca.graphdb import connect
+from kgrca.terminal import IngestProgress, interactive
 
 EXAMPLES = """\
 examples:
@@ -20,6 +23,8 @@ examples:
   kgrca ingest dumps/                      every .json, .jsonl, .yaml and .log file below the folder
   kgrca trace --sink stdout > ops.jsonl; kgrca ingest ops.jsonl
   kgrca ingest --release prod/api deploy-job.log   a CI job's log (GitHub Actions, GitLab or terminal output)
+  kubectl -n prod logs api-7d4b9c-x2x9z -c app --previous > app.log
+  kgrca ingest --logs prod/api-7d4b9c-x2x9z/app app.log   a container's last lines (docs/container-logs.md)
 
 Input: kubectl JSON or YAML (an object or a List), watch-event JSON lines
 {"type": "ADDED|MODIFIED|DELETED", "object": {...}}, kgrca observation lines, or a captured CI log or
@@ -37,7 +42,20 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:
                         help="the Helm release the helm runs in CI logs deployed, when the log does not show it (a "
                              "CI runner's kube context, hence helm's default namespace, is not in its log); it wins "
                              "over the release the log's command names. JSON and YAML input ignore it")
+    clusters.add_argument(parser, more="; a line that names its own cluster keeps it")
+    parser.add_argument("--logs", metavar="NAMESPACE/POD[/CONTAINER]", type=_log_target,
+                        help="read the file as `kubectl logs` output of this pod's container (its last lines are "
+                             "kept, redacted and classified); CONTAINER may be left out for a pod with one container")
     parser.set_defaults(func=run)
+
+
+def _log_target(text: str) -> tuple[str, str, str | None]:
+    from ingest.container_logs import parse_target
+
+    try:
+        return parse_target(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _release(text: str) -> tuple[str, str]:
@@ -48,14 +66,21 @@ def _release(text: str) -> tuple[str, str]:
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
-    source = FileSource(args.paths, release=args.release)
+    if getattr(args, "logs", None) and len(args.paths) != 1:
+        print("kgrca: --logs reads one log file (the output of one `kubectl logs`); got "
+              f"{len(args.paths)} paths", file=sys.stderr)
+        return 2
+    source = FileSource(args.paths, release=args.release, logs=getattr(args, "logs", None))
     driver = connect(cfg)
     started = time.monotonic()
     last_report = [started]
+    bar = IngestProgress(source.total_bytes()) if not args.quiet and interactive() else None  # a terminal only
 
     def progress(stats: WriteStats) -> None:
         now = time.monotonic()
-        if not args.quiet and now - last_report[0] >= 2:
+        if bar is not None:
+            bar.update(source.bytes_read, stats.observations)
+        elif not args.quiet and now - last_report[0] >= 2:
             last_report[0] = now
             rate = stats.observations / max(now - started, 1e-9)
             print(f"  {stats.observations:,} observations, {stats.rows:,} rows ({rate:,.0f}/s)", file=sys.stderr)
@@ -63,7 +88,10 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     try:
         apply_schema(driver, cfg.neo4j_database)
         writer = Neo4jWriter.from_config(driver, cfg, on_progress=progress)
-        stats = writer.write(source.observations())
+        with bar or contextlib.nullcontext():
+            stats = writer.write(clusters.stamped(source.observations(), clusters.chosen(cfg, args.cluster)))
+            if bar is not None:
+                bar.update(source.bytes_read, stats.observations)
     finally:
         driver.close()
     elapsed = time.monotonic() - started

@@ -12,6 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
+from kgrca import clusters
 from kgrca.cluster.recorder import Recorder
 from kgrca.config import Config, parse_duration
 from kgrca.contracts import KgrcaError
@@ -24,6 +25,7 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:
     parser.add_argument("--namespace", "-n", action="append", metavar="NS",
                         help="record only this namespace (repeatable); cluster-wide kinds are always recorded")
     parser.add_argument("--duration", metavar="TIME", help="stop after this long (30s, 5m); default: until Ctrl-C")
+    clusters.add_argument(parser, more="; each line then says it, and `kgrca ingest` keeps it")
     parser.set_defaults(func=run)
 
 
@@ -39,7 +41,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     finished = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: finished.set())
-    recorder = Recorder(cfg, args.out, args.namespace).start()
+    recorder = Recorder(cfg, args.out, args.namespace, cluster=clusters.chosen(cfg, args.cluster) or "").start()
     print(f"recording to {args.out}; {'Ctrl-C to stop' if duration is None else f'for {args.duration}'}",
           file=sys.stderr, flush=True)
     finished.wait(duration)

@@ -20,7 +20,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.config import KNOWN_SETTINGS
 
 from kg_builder.schema import apply_schema
-from kgrca.api import limits
+from kgrca.api import limits, metrics
 from kgrca.config import Config
 from kgrca.contracts import KgrcaError
 from kgrca.graphdb import driver_for
@@ -71,6 +71,9 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:
     parser.add_argument("--port", type=int, help="port to listen on (default: http_port setting)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
+    parser.add_argument("--metrics-port", type=int, metavar="PORT",
+                        help="serve Prometheus metrics of every worker on this port (default: setting "
+                             "serve_metrics_port, 0: none); GET /metrics on the API's port has the spool's alone")
     parser.add_argument("--sink", choices=SINKS, default="neo4j",
                         help="where webhook deliveries go: write the graph now (neo4j), or Kafka (kafka)")
     parser.set_defaults(func=run)
@@ -92,7 +95,7 @@ class Server(BaseApplication):
         return self._factory()
 
 
-def check_port(host: str, port: int) -> None:
+def check_port(host: str, port: int, option: str = "--port / KGRCA_HTTP_PORT") -> None:
     """Fail with one line before gunicorn spends five retries on a port that is taken."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
@@ -102,7 +105,7 @@ def check_port(host: str, port: int) -> None:
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise KgrcaError(f"port {port} on {host} is in use: stop what listens there or choose another "
-                                 "with --port / KGRCA_HTTP_PORT") from None
+                                 f"with {option}") from None
             raise KgrcaError(f"cannot listen on {host}:{port}: {exc.strerror}; set --host / KGRCA_HTTP_HOST") from None
 
 
@@ -138,6 +141,9 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if cfg.webhook_spool_dir:
         Spool(cfg.webhook_spool_dir)  # a directory it cannot create stops it here, not each worker at boot
     check_port(host, port)
+    metrics_port = cfg.serve_metrics_port if args.metrics_port is None else args.metrics_port
+    if metrics_port:
+        check_port(host, metrics_port, "--metrics-port / KGRCA_SERVE_METRICS_PORT")
     try:
         with driver_for(cfg, server=True) as driver:  # a frozen Neo4j stops it in seconds, not a minute
             created = apply_schema(driver, cfg.neo4j_database)
@@ -149,7 +155,10 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     sink = args.sink
     # one thread per worker never waits on Neo4j, so /healthz answers while Neo4j does not
     neo4j_slots = max(1, args.threads - 1)
-    services = [service for build in BACKGROUND_SERVICES if (service := build(cfg)) is not None]
+    if metrics_port:
+        metrics_dir = metrics.multiprocess()  # before anything counts, so the workers inherit it
+    services = [metrics.CountedService(service) for build in BACKGROUND_SERVICES
+                if (service := build(cfg)) is not None]
 
     def app() -> Any:
         from kgrca.api.app import create_app  # built in each worker, after the fork
@@ -158,5 +167,14 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
 
     log.info("serving on http://%s:%d (%d workers x %d threads, sink %s)", host, port, args.workers,
              args.threads, sink)
-    Server(app, gunicorn_options(cfg, host, port, args.workers, args.threads, services)).run()
+    if not metrics_port:
+        Server(app, gunicorn_options(cfg, host, port, args.workers, args.threads, services)).run()
+        return 0
+    try:
+        metrics.serve_server_metrics(metrics_port, host, Spool(cfg.webhook_spool_dir) if cfg.webhook_spool_dir
+                                     else None, metrics_dir)
+        log.info("metrics on http://%s:%d/metrics", host, metrics_port)
+        Server(app, gunicorn_options(cfg, host, port, args.workers, args.threads, services)).run()
+    finally:
+        metrics.remove(metrics_dir)
     return 0

@@ -20,7 +20,9 @@ from typing import Any, Protocol
 
 import bpf
 from bpf import tracer as bpf_tracer
+from bpf.metrics import TraceMetrics
 from bpf.program import generate
+from kgrca import clusters
 from kgrca.config import Config
 from kgrca.contracts import KgrcaError, Observation, TemporaryError
 
@@ -119,7 +121,10 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:
                         help="where records go (default: neo4j)")
     parser.add_argument("--check", action="store_true",
                         help="only say whether eBPF tracing can run here (exit 0 if it can, 3 if not)")
+    parser.add_argument("--metrics-port", type=int, metavar="PORT",
+                        help="serve Prometheus metrics on this port (default: setting trace_metrics_port, 0: none)")
     bpf_tracer.add_options(parser)
+    clusters.add_argument(parser)
     parser.set_defaults(func=run)
 
 
@@ -135,8 +140,13 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if not ok:
         print(f"kgrca: {why}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+    cluster = clusters.chosen(cfg, args.cluster)
     sink = SINKS[args.sink](cfg)
     tracer = bpf_tracer.Tracer(options, running_after=args.running_after)
+    metrics = TraceMetrics()
+    metrics_port = cfg.trace_metrics_port if args.metrics_port is None else args.metrics_port
+    if metrics_port:
+        metrics.serve(metrics_port)
     stopping = False
 
     def stop_on_term(_signum: int, _frame: Any) -> None:
@@ -146,9 +156,11 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     previous = signal.signal(signal.SIGTERM, stop_on_term)
     try:
         tracer.start()
+        metrics.attach(tracer)  # after start: the buffer may have fallen back from ring to perf
         print(f"kgrca: tracing {', '.join(tracer.options.names)} ({tracer.buffer}) into {args.sink}; "
               "Ctrl-C to stop", file=sys.stderr)
-        emitted = bpf_tracer.run(tracer, sink.send, args.duration, stop=lambda: stopping,
+        send = metrics.counting(lambda batch: sink.send(list(clusters.stamped(batch, cluster))))
+        emitted = bpf_tracer.run(tracer, send, args.duration, stop=lambda: stopping,
                                  on_status=lambda text: log.warning("%s", text))
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -10,10 +10,12 @@ import time
 
 from ingest.k8s_watch import start_watch
 from kg_builder.schema import apply_schema
+from kgrca import clusters
 from kgrca.bus.metrics import WatchMetrics
 from kgrca.config import Config
 from kgrca.contracts import GraphWriter, Observation, TemporaryError
 from kgrca.graphdb import connect
+from kgrca.terminal import WatchStatus
 from webhooks import sinks
 
 log = logging.getLogger("kgrca.watch")
@@ -23,7 +25,8 @@ examples:
   kgrca watch                                   default kubeconfig (or in-cluster), all namespaces
   kgrca watch --kubeconfig ~/.kube/config --namespace prod --namespace staging
   kgrca watch --sink kafka                       publish to Kafka; `kgrca build` writes the graph
-  kgrca watch --metrics-port 9465                Prometheus metrics (written, skipped) at :9465/metrics
+  kgrca watch --sink kafka --cluster eu-1        one watcher per cluster, all into one graph (docs/deploy.md)
+  kgrca watch --metrics-port 9465                Prometheus metrics at :9465/metrics (docs/metrics.md)
 
 Watched: Namespaces, Nodes, CRDs, webhook configurations, Helm release Secrets (owner=helm only), ConfigMaps,
 Services, EndpointSlices, Ingresses, IngressClasses, NetworkPolicies, PVCs, PVs, StorageClasses, Deployments,
@@ -44,8 +47,9 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:
     parser.add_argument("--sink", choices=("neo4j", "kafka"), default="neo4j", help="where observations go")
     parser.add_argument("--for", dest="duration", type=float, metavar="SECONDS",
                         help="stop after this many seconds (default: run until interrupted)")
-    parser.add_argument("--metrics-port", type=int, default=0, metavar="PORT",
-                        help="serve Prometheus metrics on this port (default 0: none)")
+    parser.add_argument("--metrics-port", type=int, metavar="PORT",
+                        help="serve Prometheus metrics on this port (default: setting watch_metrics_port, 0: none)")
+    clusters.add_argument(parser, more=", else the kubeconfig's current context")
     parser.set_defaults(func=run)
 
 
@@ -65,23 +69,31 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if args.namespaces:
         changes["namespaces"] = args.namespaces
     cfg = cfg.replace(**changes)
+    cluster = clusters.for_watch(cfg, args.cluster)
     metrics = WatchMetrics()
-    if args.metrics_port:
-        metrics.serve(args.metrics_port)
+    metrics_port = cfg.watch_metrics_port if args.metrics_port is None else args.metrics_port
+    if metrics_port:
+        metrics.serve(metrics_port)
     sink = make_sink(args.sink, cfg)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     if args.duration:
-        threading.Timer(args.duration, stop.set).start()
+        timer = threading.Timer(args.duration, stop.set)
+        timer.daemon = True  # a watch stopped sooner (SIGTERM) exits now, not when --for would have ended
+        timer.start()
     watch = start_watch(cfg, stop)
-    log.info("watching %d kinds in %s", len(watch.watchers), ", ".join(cfg.namespaces) or "all namespaces")
+    metrics.watching(lambda: watch.watchers)
+    status = WatchStatus(metrics.snapshot).start()  # a live line on a terminal, nothing otherwise
+    log.info("watching %d kinds in %s of cluster %s", len(watch.watchers),
+             ", ".join(cfg.namespaces) or "all namespaces", cluster or "(unnamed)")
     pending: list[Observation] = []
     written = 0
     last_log = time.monotonic()
     try:
-        for observation in watch.observations():
+        for observation in clusters.stamped(watch.observations(), cluster):
             if observation is not None:
                 pending.append(observation)
+                metrics.seen(observation)
             if pending and (observation is None or len(pending) >= cfg.batch_size):
                 written += _write(sink, pending, stop, metrics)
                 pending = []
@@ -93,6 +105,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if pending:
         written += _write(sink, pending, stop, metrics)
     sink.close()
+    status.stop()
     print(f"watch stopped: {written} observations written")
     return 0
 
@@ -109,6 +122,7 @@ def _write(sink, batch: list[Observation], stop: threading.Event, metrics: Watch
             if metrics is not None:
                 metrics.rejected.inc(len(stats.rejected))
                 metrics.observations.inc(stats.observations - len(stats.rejected))
+                metrics.wrote(batch, stats.observations - len(stats.rejected))
             return stats.observations
         except TemporaryError as exc:
             if metrics is not None:
