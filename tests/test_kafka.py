@@ -318,6 +318,36 @@ def test_published_observations_reach_the_graph(cfg, graph, reference):
 
 @pytest.mark.kafka
 @pytest.mark.neo4j
+def test_a_crashed_containers_last_lines_cross_kafka_beside_its_pod(cfg, graph):
+    """`kgrca watch --sink kafka` publishes the log lines it reads (ingest/container_logs.py) on their own topic,
+    keyed by the pod, and `kgrca build` writes them: a distributed setup loses none of a crash's last words."""
+    pod = stream()[4]
+    lines = ["panic: runtime error: invalid memory address or nil pointer dereference",
+             "goroutine 1 [running]:"]
+    log = Observation("container_log", "FETCHED", {
+        "namespace": pod.payload["metadata"]["namespace"], "pod": pod.payload["metadata"]["name"],
+        "container": "app", "lines": lines, "previous": True, "source": "watch"},
+        "2026-11-20T10:06:00Z", "watch:logs")
+    sink = make_sink("kafka", cfg)
+    stats = sink.write([pod, log])
+    sink.close()
+    assert (stats.observations, stats.rejected) == (2, [])
+
+    topics = topics_for(cfg)
+    (message,) = read_topic(cfg, topics.container_logs)
+    assert schema_errors(json.loads(message.value()), json_schema(message.topic())) == []
+    assert message.key() == f"Pod/{log.payload['namespace']}/{log.payload['pod']}".encode()
+
+    totals = Builder(cfg, Neo4jWriter(graph)).run(once=True)
+    assert (totals.observations, totals.dead_lettered) == (2, 0)
+    stored = graph.execute_query(
+        "MATCH (:Pod {name: $pod})-[:LOGGED]->(l:ContainerLog) RETURN l.container AS container, l.lines AS lines",
+        pod=log.payload["pod"]).records
+    assert [(r["container"], r["lines"]) for r in stored] == [("app", lines)]
+
+
+@pytest.mark.kafka
+@pytest.mark.neo4j
 def test_poison_message_is_dead_lettered_and_later_messages_still_reach_the_graph(cfg, graph):
     KafkaSink(cfg).close()  # creates the topics
     topics = topics_for(cfg)

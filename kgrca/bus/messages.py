@@ -46,7 +46,8 @@ def key(observation: Observation) -> str:
 
     k8s: the object's uid, except Helm release storage, keyed by release (``ns/name``) so a release's
     revisions arrive in order; processes: the release the command changes, else the operation id;
-    webhooks: the delivery id. A named cluster's keys start with ``<cluster>:`` (as its graph keys do), so
+    webhooks: the delivery id; container logs: their pod's name slot. A named cluster's keys start with
+    ``<cluster>:`` (as its graph keys do), so
     two clusters' objects of one name or uid spread over partitions independently and each keeps its order.
     """
     return qualify(_object_key(observation), observation.cluster)
@@ -70,6 +71,8 @@ def _object_key(observation: Observation) -> str:
             return release_key(payload.get("namespace") or "default", str(payload["release"]))
         if payload.get("operation_id"):
             return str(payload["operation_id"])
+    if observation.kind == "container_log":  # beside its pod's events: a log follows the crash it explains
+        return resource_ref("Pod", payload.get("namespace"), str(payload.get("pod")))
     if observation.kind == "webhook":
         for name in ("delivery_id", "delivery", "id"):
             if payload.get(name):

@@ -41,7 +41,7 @@ TOPIC_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 
 # Observation.kind -> stream.
 KIND_STREAM = {"k8s": "k8s.events", "helm_process": "processes", "kubectl_process": "processes",
-               "webhook": "webhooks"}
+               "webhook": "webhooks", "container_log": "container.logs"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,13 +66,17 @@ class Topics:
         return self._name("webhooks")
 
     @property
+    def container_logs(self) -> str:
+        return self._name("container.logs")
+
+    @property
     def deadletter(self) -> str:
         return self._name("deadletter")
 
     @property
     def sources(self) -> tuple[str, ...]:
         """The topics the builder reads."""
-        return (self.k8s, self.processes, self.webhooks)
+        return (self.k8s, self.processes, self.webhooks, self.container_logs)
 
     @property
     def all(self) -> tuple[str, ...]:
@@ -89,7 +93,7 @@ SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 
 def json_schema(topic: str) -> dict[str, Any]:
     """The JSON Schema of a topic's message values, from any prefix's topic name."""
-    for stream in ("k8s.events", "processes", "webhooks", "deadletter"):
+    for stream in ("k8s.events", "processes", "webhooks", "container.logs", "deadletter"):
         suffix = f".{stream}.v{SCHEMA_VERSION}"
         if topic.endswith(suffix):
             return json.loads((SCHEMA_DIR / f"{suffix[1:]}.json").read_text())
