@@ -1276,9 +1276,11 @@ def near_miss_conflict_adopted() -> tuple[Story, Expected]:
 
 
 # --- real recordings (tests/e2e/recordings: a real API server, kwok and helm) ------------------------
-# The recordings hold the watch events; eBPF could not run in the recording session, so the helm
-# process records (which the tracer would have written) are rebuilt here from the commands the
-# recorder ran and their real output, kept in <recording>.meta.json. Only that is built.
+# The recordings hold the watch events. A recording made with eBPF (record_scenarios.py traces the scenario's helm
+# runs: <recording>.processes.jsonl) brings the real helm process records of its run, copied here as they are.
+# The older recordings were made where eBPF could not run: their helm process records (which the tracer would
+# have written) are rebuilt from the commands the recorder ran and their real output, kept in
+# <recording>.meta.json, with approximate times. Only that is built.
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "e2e" / "recordings"
 
@@ -1287,6 +1289,14 @@ def recorded(name: str, expected: Expected, now_after: float = 600) -> tuple[Sto
     import json
 
     meta = json.loads((RECORDINGS / f"{name}.meta.json").read_text(encoding="utf-8"))
+    traced = RECORDINGS / f"{name}.processes.jsonl"
+    if traced.exists():
+        helm = meta.get("helm_version", "v3")
+        lines = [json.loads(line) for line in traced.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return lines, {"description": meta["description"] + f" (real recording, helm {helm}, with the eBPF process "
+                                                            "records of the same run)",
+                       "recording": f"../../e2e/recordings/{name}.jsonl", "now": at(meta["recorded_at"], now_after),
+                       **expected, "tags": ["recording", "ebpf", *expected.get("tags", [])]}
     st = Story()
     helm_runs = [c for c in meta.get("commands", []) if c.get("argv", [""])[0] == "helm"]
     end = at(meta["recorded_at"], -2)
@@ -1334,11 +1344,12 @@ _rec("hook_script_fails", "rec_hook_script_failed", {
 _rec("partial_deployment", "rec_partial_deployment", {
     "expected": "helm_error", "release": "e2e-partial-deployment/shipping", "shape": "template_error",
     "consequences": ["partial_deployment"], "evidence": ["restartPolicy"]})
-# the rebuilt process times are not the recording's own, so which process wrote the pending revision
-# (and its SIGKILL) is not asserted here; stuck_release_sigkill covers it
+# recorded with eBPF: the real process records say which run wrote the pending revision, the upgrade killed by
+# SIGKILL (not the install that ended a second before it; the rebuilt records could not tell them apart)
 _rec("stuck_pending_upgrade", "rec_stuck_release", {
     "expected": "stuck_release", "release": "e2e-stuck-pending-upgrade/search",
-    "evidence": ["pending-upgrade", "another operation"]}, now_after=3600)
+    "evidence": ["pending-upgrade", "another operation", "helm upgrade (pid", "was killed by SIGKILL"]},
+     now_after=3600)
 _rec("template_error", "rec_template_error", {
     "expected": "template_error", "release": "e2e-template-error/profile",
     "evidence": ["app/templates/deployment.yaml", "line 20", "image.tag is required"]})
