@@ -6,9 +6,13 @@
 1. Throughput: the messages are published first (KafkaSink), then a builder drains the topics; the
    figure is messages / time from its first batch to its last commit (the group join is not counted,
    and is printed apart). Target (issue 7): >= 10,000 messages/s.
-   The same run with a writer that discards gives the ceiling of the Kafka side alone.
+   The same run with a writer that discards gives the ceiling of the Kafka side alone; the floor is
+   Neo4j alone on the very transactions the builder sent (captured, the graph wiped, replayed with the
+   bare driver, as in bench/ingest_synthetic.py), and topic-to-graph over it is the ratio (target
+   >= 0.7, issue 20). Deadlocks (retried by the driver) are counted.
 2. Latency: a producer publishes at a steady rate while a builder runs; each message's latency is its
    batch's commit (after Neo4j committed) minus its producer timestamp. p50 and p99 are printed.
+   The decisive event to diagnosis, stage by stage, is bench/latency_e2e.py.
 
 Loopback only, bounded in messages and time. Uses the Kafka of KGRCA_KAFKA_BOOTSTRAP under fresh topic
 prefixes, and the Neo4j of KGRCA_NEO4J_URI (default: the local server), which it WIPES first: point it at
@@ -31,8 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from confluent_kafka import Message  # noqa: E402
 
+from bench.neo4j_write_floor import CapturingWriter, phases, replay  # noqa: E402
 from kg_builder.schema import apply_schema  # noqa: E402
-from kg_builder.writer import Neo4jWriter
+from kg_builder.writer import Neo4jWriter  # noqa: E402
 from kgrca.bus import KafkaSink  # noqa: E402
 from kgrca.bus.consumer import Builder  # noqa: E402
 from kgrca.config import Config, load_config  # noqa: E402
@@ -81,7 +86,8 @@ class Discard:
         pass
 
 
-def throughput(base: Config, driver, count: int, discard: bool = False) -> float:
+def throughput(base: Config, driver, count: int, discard: bool = False) -> tuple[float, float]:
+    """Messages/s topic to graph (or to the discarding writer), and seconds of the floor replay (0 if discard)."""
     cfg = configured(base, "ceiling" if discard else "throughput")
     data = list(observations(count, "t"))
     sink = KafkaSink(cfg)
@@ -91,7 +97,8 @@ def throughput(base: Config, driver, count: int, discard: bool = False) -> float
     published = time.perf_counter() - started
     print(f"published {count:,} messages in {published:.1f}s ({count / published:,.0f}/s, idempotent, acks=all)")
 
-    builder = Builder(cfg, Discard() if discard else Neo4jWriter.from_config(driver, cfg))
+    writer = Discard() if discard else CapturingWriter.from_config(driver, cfg)
+    builder = Builder(cfg, writer)
     began = time.monotonic()
     totals = builder.run(once=True)
     assert totals.messages == count and totals.dead_lettered == 0, totals
@@ -102,7 +109,19 @@ def throughput(base: Config, driver, count: int, discard: bool = False) -> float
     print(f"built {count:,} messages in {elapsed:.1f}s in {totals.batches} batches: {rate:,.0f} messages/s "
           f"{what} (not counted: group join {totals.first_batch_at - began:.1f}s, "
           f"drain check {time.monotonic() - totals.last_commit_at:.1f}s)")
-    return rate
+    if discard:
+        return rate, 0.0
+    slowest = sorted(writer.seconds_by_statement.items(), key=lambda kv: -kv[1])[:5]
+    print(f"  deadlocks {sum(writer.deadlocks.values())}; slowest: "
+          + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in slowest))
+    plan = phases(writer.captured)
+    wipe(driver, base.neo4j_database)
+    apply_schema(driver, base.neo4j_database)
+    floor_s = replay(driver, plan, base.neo4j_database)
+    floor = count / floor_s
+    print(f"floor: the same {sum(len(t) for p in plan for t in p):,} transactions, bare driver: {floor_s:.1f}s = "
+          f"{floor:,.0f} messages/s; topic -> graph / floor {rate / floor:.2f} (target >= 0.7)")
+    return rate, floor_s
 
 
 def latency(base: Config, driver, rate: int, seconds: float) -> tuple[float, float, int]:
@@ -116,7 +135,8 @@ def latency(base: Config, driver, rate: int, seconds: float) -> tuple[float, flo
         now_ms = time.time() * 1000
         latencies.extend(now_ms - m.timestamp()[1] for m in records)
 
-    builder = Builder(cfg, Neo4jWriter.from_config(driver, cfg), on_committed=committed)
+    writer = Neo4jWriter.from_config(driver, cfg)
+    builder = Builder(cfg, writer, on_committed=committed)
     stop = threading.Event()
     runner = threading.Thread(target=builder.run, args=(stop,), daemon=True)
     runner.start()
@@ -143,7 +163,8 @@ def latency(base: Config, driver, rate: int, seconds: float) -> tuple[float, flo
     p50 = statistics.median(ordered) if ordered else float("nan")
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("nan")
     print(f"steady {count / sent:,.0f} events/s for {sent:.1f}s: end-to-end latency (publish -> Neo4j committed) "
-          f"p50 {p50:.0f} ms, p99 {p99:.0f} ms, max {ordered[-1] if ordered else float('nan'):.0f} ms")
+          f"p50 {p50:.0f} ms, p99 {p99:.0f} ms, max {ordered[-1] if ordered else float('nan'):.0f} ms; "
+          f"deadlocks {sum(writer.deadlocks.values())} {dict(writer.deadlocks) or ''}")
     return p50, p99, len(latencies)
 
 
@@ -161,8 +182,10 @@ def main() -> int:
     try:
         wipe(driver, base.neo4j_database)
         apply_schema(driver, base.neo4j_database)
+        throughput(base, driver, args.messages // 5, discard=False)  # plans compiled, as in a running builder
+        wipe(driver, base.neo4j_database)
         throughput(base, driver, args.messages, discard=True)
-        rate = throughput(base, driver, args.messages)
+        rate, _ = throughput(base, driver, args.messages)
         wipe(driver, base.neo4j_database)
         latency(base, driver, args.rate, args.seconds)
     finally:

@@ -27,8 +27,12 @@ class Statement:
     name: str
     stage: int
     cypher: str
-    # the row field naming the node a row locks most: rows sharing it go through one write session
+    # the row field naming the node a row locks most (a hint for readers; the writer deals rows by ``locks``)
     partition_by: str = "uid"
+    # Every row field naming a node the statement writes (locks). Rows sharing any value are one lock group and
+    # go through one session, so two concurrent sessions never lock the same node and cannot deadlock. Empty: the
+    # statement locks nodes it finds in the graph (links, derived facts), and all its rows go through one session.
+    locks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if "UNWIND $rows AS row" not in self.cypher:
