@@ -141,7 +141,9 @@ def test_every_second_line_broken_in_another_way_costs_only_that_line(tmp_path, 
     path = tmp_path / "cluster.jsonl"
     goods, expected = write_lines(path)
 
-    code = ingest.run(argparse.Namespace(paths=[str(path)], quiet=True, release=None), neo4j_config)
+    parser = argparse.ArgumentParser()
+    ingest.register(parser.add_subparsers(dest="command"), "ingest")  # the options a user's command line gets
+    code = ingest.run(parser.parse_args(["ingest", "--quiet", str(path)]), neo4j_config)
 
     err = capsys.readouterr().err
     skipped = [line.removeprefix("kgrca: skipped ") for line in err.splitlines() if line.startswith("kgrca: skipped")]
