@@ -26,6 +26,8 @@ COPY --from=deps /opt/venv /opt/venv
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY kgrca ./kgrca
+COPY faces ./faces
+COPY localdev ./localdev
 COPY kg_builder ./kg_builder
 COPY ingest ./ingest
 COPY bpf ./bpf

@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         size = write_dump(path, cluster_objects(args.pods))
         print(f"dump: {size / 1e6:,.0f} MB of kubectl JSON, generated in {time.perf_counter() - started:.0f}s",
               flush=True)
-        code, seconds, rss, tail = run_measured([sys.executable, "-m", "kgrca.cli", "ingest", "-q", str(path)])
+        code, seconds, rss, tail = run_measured([sys.executable, "-m", "faces.cli", "ingest", "-q", str(path)])
     objects = sum(expected.values()) - expected["releases"]
     print(tail.rstrip())
     print(f"\nkgrca ingest: {seconds:.1f}s ({objects / seconds:,.0f} objects/s), exit {code}; "

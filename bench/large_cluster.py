@@ -37,9 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import big_dump  # noqa: E402
 
-from kgrca import cluster  # noqa: E402
 from kgrca.config import load_config  # noqa: E402
 from kgrca.graphdb import connect  # noqa: E402
+from localdev import cluster  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_ANNOTATION = "kwok.x-k8s.io/node"
@@ -181,7 +181,7 @@ def watch_first_list(kubeconfig: Path, prefix: str, expected: dict[str, int], ti
                                "RETURN count(*) AS n", prefix=prefix, database_=cfg.neo4j_database).records[0]["n"]:
         pass
     started = time.perf_counter()
-    watcher = subprocess.Popen([sys.executable, "-m", "kgrca.cli", "watch", "--kubeconfig", str(kubeconfig)],
+    watcher = subprocess.Popen([sys.executable, "-m", "faces.cli", "watch", "--kubeconfig", str(kubeconfig)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
     log: list[str] = []
     threading.Thread(target=lambda: log.extend(watcher.stdout), daemon=True).start()

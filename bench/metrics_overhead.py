@@ -30,7 +30,7 @@ def per_call(work, count: int) -> float:
 
 
 def observation_cost(count: int) -> float:
-    from kgrca.api.metrics import ServeMetrics
+    from faces.api.metrics import ServeMetrics
 
     child = ServeMetrics().request_seconds.labels("/api/v1/releases", "GET", "200")
     return per_call(lambda: child.observe(0.012), count)
@@ -43,7 +43,7 @@ def main() -> int:
     parser.add_argument("--multiprocess", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.multiprocess:  # in a child: the value class is chosen once per process
-        from kgrca.api import metrics
+        from faces.api import metrics
 
         directory = metrics.multiprocess()
         try:
@@ -58,7 +58,7 @@ def main() -> int:
     multiprocess = float(child.stdout.strip())
 
     os.environ.setdefault("KGRCA_NEO4J_URI", "bolt://127.0.0.1:1")  # never connected: /healthz does not ask
-    from kgrca.api.app import close_app, create_app
+    from faces.api.app import close_app, create_app
     from kgrca.config import load_config
 
     app = create_app(load_config())
@@ -68,7 +68,7 @@ def main() -> int:
     finally:
         close_app(app)
 
-    from kgrca.terminal import IngestProgress
+    from faces.terminal import IngestProgress
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

@@ -361,7 +361,7 @@ def diagnose_command() -> float:
     times = []
     for _ in range(3):
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "kgrca.cli", "diagnose", "--all", "--now", NOW],
+        done = subprocess.run([sys.executable, "-m", "faces.cli", "diagnose", "--all", "--now", NOW],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                               cwd=Path(__file__).resolve().parents[1])
         times.append(time.perf_counter() - started)

@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from faces.api.process import serving  # noqa: E402
 from kg_builder.schema import apply_schema  # noqa: E402
-from kgrca.api.process import serving  # noqa: E402
 from kgrca.config import load_config  # noqa: E402
 from kgrca.graphdb import driver_for  # noqa: E402
 from webhooks.auth import hmac_sha256  # noqa: E402

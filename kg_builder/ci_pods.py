@@ -37,10 +37,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from kg_builder import operations
-from kg_builder.keys import release_key
 from kg_builder.statements import Emitted
 from kgrca.contracts import Observation
 from kgrca.helm_scripts import helm_error_text, helm_invocations, helm_run
+from kgrca.keys import release_key
 
 _KUBE_VAR = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 _SHELL_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")

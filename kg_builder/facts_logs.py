@@ -20,11 +20,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from kg_builder import validation
-from kg_builder.keys import resource_ref
 from kg_builder.statements import HISTORY, LINKS, Emitted, Statement
 from kg_builder.times import parse_time
 from kgrca import log_lines
 from kgrca.contracts import Observation, PermanentError
+from kgrca.keys import resource_ref
 
 KIND = "container_log"
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kg_builder.keys import resource_ref, resource_version
 from kg_builder.statements import DERIVED, LINKS, Emitted, Statement
 from kgrca.contracts import Observation
+from kgrca.keys import resource_ref, resource_version
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"  # set by the EndpointSlice controller on every slice it manages
 LEGACY_CLASS_ANNOTATION = "kubernetes.io/ingress.class"

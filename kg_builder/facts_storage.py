@@ -23,10 +23,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from kg_builder import k8s_statements as st
-from kg_builder.keys import resource_ref
 from kg_builder.statements import Emitted
 from kg_builder.times import with_times
 from kgrca.contracts import Observation
+from kgrca.keys import resource_ref
 
 Obj = dict[str, Any]
 

@@ -23,10 +23,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from kg_builder import operations, webhook_context
-from kg_builder.keys import release_key, resource_version
 from kg_builder.statements import LINKS, Emitted, Statement
 from kg_builder.times import parse_time
 from kgrca.contracts import Observation
+from kgrca.keys import release_key, resource_version
 
 GROUP = "argoproj.io"
 KIND = "Application"

@@ -26,10 +26,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from kg_builder import operations
-from kg_builder.keys import release_key, resource_ref, resource_version
 from kg_builder.statements import HISTORY, Emitted, Statement
 from kg_builder.times import parse_time
 from kgrca.contracts import Observation
+from kgrca.keys import release_key, resource_ref, resource_version
 
 Obj = dict[str, Any]
 HELM_GROUP = "helm.toolkit.fluxcd.io"

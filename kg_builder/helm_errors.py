@@ -20,9 +20,9 @@ from typing import Any
 import yaml
 
 from kg_builder.helm_release import CLUSTER_SCOPED
-from kg_builder.keys import unqualify
 from kg_builder.statements import HISTORY, Statement
 from kgrca.contracts import SHAPES
+from kgrca.keys import unqualify
 
 TABLE = Path(__file__).resolve().parents[1] / "cypher" / "helm_errors.yaml"
 UNCLASSIFIED = "unclassified"

@@ -25,10 +25,10 @@ from kg_builder import (
     webhook_context,
 )
 from kg_builder import k8s_statements as st
-from kg_builder.keys import hook_key, release_key, resource_ref, resource_version, revision_key
 from kg_builder.statements import Emitted, Statement
 from kg_builder.times import parse_time, with_times
 from kgrca.contracts import Observation, PermanentError
+from kgrca.keys import hook_key, release_key, resource_ref, resource_version, revision_key
 
 _LABEL_SAFE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 # Labels of nodes kgrca itself owns: no Kubernetes object may take them, whatever its kind is called (a CRD may be

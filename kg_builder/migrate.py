@@ -2,7 +2,7 @@
 
 A graph written before clusters were named holds one cluster, keyed ``prod/api``, ``Pod/prod/web-0``, by bare uid.
 Once a second cluster is to join it, the first gets its name: every key of the unnamed cluster takes the prefix
-``<cluster>:`` exactly as kg_builder/keys.py would have written it, and Release, Object and Resource nodes get
+``<cluster>:`` exactly as kgrca/keys.py would have written it, and Release, Object and Resource nodes get
 their ``cluster`` property. Relationships stay as they are (they join the same nodes). Nodes that are no
 cluster's (webhook context: commits, pull requests, issues, CI runs, deliveries) are left alone.
 

@@ -42,10 +42,10 @@ from typing import Any
 
 from kg_builder import helm_errors, validation
 from kg_builder.k8s_statements import RELEASE_FAILED_OPERATION
-from kg_builder.keys import release_key
 from kg_builder.statements import LINKS, NODES, Emitted, Statement
 from kg_builder.times import with_times
 from kgrca.contracts import Observation, PermanentError
+from kgrca.keys import release_key
 from kgrca.redaction import redact_text
 
 LABELS = {"helm_process": "HelmOperation", "kubectl_process": "KubectlOperation"}

@@ -25,10 +25,10 @@ from neo4j import exceptions as neo4j_errors
 
 from kg_builder.bolt_values import bolt_rows
 from kg_builder.handlers import MAPPERS
-from kg_builder.keys import in_cluster, scoped
 from kg_builder.statements import DERIVED, Row, Statement
 from kgrca.config import Config
 from kgrca.contracts import Observation, PermanentError, TemporaryError, WriteStats
+from kgrca.keys import in_cluster, scoped
 
 log = logging.getLogger(__name__)
 
@@ -289,7 +289,7 @@ def map_observations(observations: Iterable[Observation], origins: dict[int, str
         emitted: list[tuple[Statement, Row]] = []
         cluster = observation.cluster
         try:
-            # Keys (kg_builder/keys.py) take the observation's cluster from here: no mapper passes it by hand.
+            # Keys (kgrca/keys.py) take the observation's cluster from here: no mapper passes it by hand.
             with in_cluster(cluster):
                 for statement, row in mapper(scoped(observation)):
                     if cluster:  # statements that stamp nodes with their cluster read it (docs/graph-model.md)

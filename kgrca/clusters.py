@@ -1,7 +1,7 @@
 """The cluster a source's observations come from: ``--cluster NAME``, ``KGRCA_CLUSTER``, or for ``kgrca watch``
 and ``kgrca record`` the kubeconfig's current context.
 
-Sources stamp it on each ``Observation`` (``stamped``); kg_builder/keys.py puts it into every graph key. The
+Sources stamp it on each ``Observation`` (``stamped``); kgrca/keys.py puts it into every graph key. The
 unnamed cluster (``""``) is what graphs held before clusters were named; its keys are unchanged.
 """
 

@@ -112,7 +112,7 @@ class Observation:
                    check_cluster(data.get("cluster") or "", PermanentError))
 
 
-# A cluster's name: what ``--cluster`` takes and graph keys carry (``<cluster>:<key>``, kg_builder/keys.py). Letters,
+# A cluster's name: what ``--cluster`` takes and graph keys carry (``<cluster>:<key>``, kgrca/keys.py). Letters,
 # digits, ``.``, ``_`` and ``-``, so it never holds the ``:`` that ends it in a key nor the ``/`` of a URL path.
 CLUSTER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 

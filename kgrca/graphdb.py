@@ -45,7 +45,7 @@ def server_driver(cfg: Config) -> neo4j.Driver:
         # receive timeout Neo4j hints (120 s by default)
         liveness_check_timeout=0,
         # managed writes (webhook deliveries) retry a deadlock or a refused connection briefly; the driver's
-        # retry clock starts at the first failure, so the delivery's own ceiling (kgrca/api/limits.py) is
+        # retry clock starts at the first failure, so the delivery's own ceiling (faces/api/limits.py) is
         # what bounds the whole write
         max_transaction_retry_time=cfg.webhook_store_timeout / 2,
         notifications_min_severity="OFF")

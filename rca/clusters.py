@@ -1,6 +1,6 @@
 """Which cluster a diagnosis is about, and which Release node a face means by a cluster and ``ns/name``.
 
-A named cluster's keys are ``<cluster>:<key>`` (kg_builder/keys.py); the unnamed cluster's are as they always
+A named cluster's keys are ``<cluster>:<key>`` (kgrca/keys.py); the unnamed cluster's are as they always
 were. A diagnosis says its cluster in ``release.cluster`` (or ``subject.cluster`` when no release is involved);
 ``None`` is the unnamed cluster.
 """
@@ -11,8 +11,8 @@ from collections.abc import Iterable
 
 import neo4j
 
-from kg_builder.keys import qualify
 from kgrca.contracts import Diagnosis, KgrcaError
+from kgrca.keys import qualify
 
 # Every cluster that holds a release of this namespace and name (release_name index, then a filter).
 RELEASES_NAMED = """

@@ -337,5 +337,5 @@ _ROLLBACK = re.compile(r"^Rollback to (\d+)")
 def _release_key(release: dict[str, Any] | None) -> str | None:
     if not release or not release.get("name"):
         return None
-    cluster = f"{release['cluster']}:" if release.get("cluster") else ""  # as kg_builder/keys.py keys it
+    cluster = f"{release['cluster']}:" if release.get("cluster") else ""  # as kgrca/keys.py keys it
     return f"{cluster}{release.get('namespace')}/{release['name']}"

@@ -9,6 +9,9 @@ python=${PYTHON:-python3}
 echo "== ruff"
 ruff check . || exit 1
 
+echo "== import-linter (the layers' one-way flow: pyproject.toml [tool.importlinter])"
+lint-imports || exit 1
+
 echo "== local servers"
 kgrca servers up || exit 1
 

@@ -13,11 +13,11 @@ import urllib.request
 
 import pytest
 
+from faces.api.app import close_app, create_app
+from faces.api.openapi import document
+from faces.api.process import free_port, serving
 from kg_builder.schema import apply_schema
 from kg_builder.writer import Neo4jWriter
-from kgrca.api.app import close_app, create_app
-from kgrca.api.openapi import document
-from kgrca.api.process import free_port, serving
 from kgrca.contracts import Observation
 from kgrca.graphdb import connect
 from tests import factories as f
@@ -244,7 +244,7 @@ def test_the_real_server_answers_over_http(neo4j_config, graph, tmp_path):
 
 
 def run_serve(cfg, *args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kgrca.cli", "serve", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "faces.cli", "serve", *args], capture_output=True, text=True,
                           timeout=120, env={**os.environ, **cfg.environ(), **env})
 
 

@@ -23,7 +23,7 @@ if sys.platform != "linux":
     pytest.skip("eBPF exists only on Linux", allow_module_level=True)
 
 ROOT = Path(__file__).resolve().parents[1]
-KGRCA = [sys.executable, "-m", "kgrca.cli"]
+KGRCA = [sys.executable, "-m", "faces.cli"]
 
 
 FAKE_HELM_C = r"""
@@ -179,7 +179,7 @@ def one_line_unavailable(result: subprocess.CompletedProcess) -> str:
 
 
 def test_not_root():
-    code = ("import os, sys; from kgrca.cli import build_parser, main; build_parser(); "
+    code = ("import os, sys; from faces.cli import build_parser, main; build_parser(); "
             "os.setegid(65534); os.seteuid(65534); sys.exit(main(['trace', '--sink', 'stdout']))")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert one_line_unavailable(result) == "kgrca: eBPF tracing needs root: run 'sudo kgrca trace'"

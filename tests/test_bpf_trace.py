@@ -3,7 +3,7 @@
 One tracer is loaded for the session and runs in a thread; each test starts processes and waits for
 their records. Where a case needs an exact exit code, a handled SIGTERM or a SIGKILL, a small C
 program copied to a file named ``helm`` stands in for helm (helm cannot be told to exit 3 or to
-sleep); everything else runs the real helm (built by kgrca.cluster) and the real kubectl.
+sleep); everything else runs the real helm (built by localdev.cluster) and the real kubectl.
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def standin(source: Path, directory: Path, name: str = "helm") -> Path:
 
 @pytest.fixture(scope="session")
 def helm_bin() -> Path:
-    from kgrca import cluster
+    from localdev import cluster
 
     return cluster.helm_binary(load_config())
 
@@ -188,7 +188,7 @@ def kubectl_bin() -> Path:
     found = shutil.which("kubectl")
     if found:
         return Path(found)
-    from kgrca import cluster
+    from localdev import cluster
 
     return cluster.kubectl_binary(load_config())
 

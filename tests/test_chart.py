@@ -1,10 +1,10 @@
 """The Helm chart charts/kgrca, checked with the real helm and installed into the real local API server.
 
-`helm lint` and `helm template` run the project's own helm builds (kgrca.cluster.helm_binary: every test
+`helm lint` and `helm template` run the project's own helm builds (localdev.cluster.helm_binary: every test
 taking `helm` runs with Helm 4 and with Helm 3) over the value sets in charts/kgrca/ci/ (all on, tracer
 off, external Neo4j, namespaced-only, minimal); the rendered objects
 are checked against what kgrca itself defines: the watched kinds (ingest/k8s_watch.py KINDS), its settings
-(kgrca/config.py) and its command line (kgrca/cli.py). Then the chart is installed into the local cluster,
+(kgrca/config.py) and its command line (faces/cli.py). Then the chart is installed into the local cluster,
 where the API server must accept every object and the real controllers create the pods (kwok plays the
 kubelets: no container runtime exists on this machine, so the kgrca images are never pulled or run).
 """
@@ -24,11 +24,11 @@ from typing import Any
 import pytest
 import yaml
 
+from faces.cli import build_parser
 from ingest.crd_discovery import GITOPS_KINDS
 from ingest.k8s_watch import KINDS
-from kgrca import cluster
-from kgrca.cli import build_parser
 from kgrca.config import KEYS, env_name, load_config
+from localdev import cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "charts" / "kgrca"
@@ -613,7 +613,7 @@ def registered_series() -> dict[str, set[str]]:
     from prometheus_client import CollectorRegistry
 
     from bpf.metrics import TraceMetrics
-    from kgrca.api.metrics import ServeMetrics, SpoolCollector
+    from faces.api.metrics import ServeMetrics, SpoolCollector
     from kgrca.bus.metrics import BuildMetrics, WatchMetrics
 
     spool = CollectorRegistry()

@@ -136,7 +136,7 @@ def cli_env(neo4j_config) -> dict[str, str]:
 
 
 def kgrca(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kgrca.cli", *args], capture_output=True, text=True, timeout=600,
+    return subprocess.run([sys.executable, "-m", "faces.cli", *args], capture_output=True, text=True, timeout=600,
                           env=env)
 
 
@@ -155,7 +155,7 @@ def test_ingest_a_log_with_release_then_diagnose_it_as_a_user_would(neo4j_driver
 
 
 def test_release_must_be_namespace_slash_name():
-    result = subprocess.run([sys.executable, "-m", "kgrca.cli", "ingest", "--release", "botkube", "x.log"],
+    result = subprocess.run([sys.executable, "-m", "faces.cli", "ingest", "--release", "botkube", "x.log"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "expected NAMESPACE/NAME (e.g. prod/api), got 'botkube'" in result.stderr
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from kgrca.cli import GROUPS, build_parser
+from faces.cli import GROUPS, build_parser
 
 COMMANDS = {"servers", "cluster", "watch", "trace", "ingest", "build", "diagnose", "report", "serve"}
 
 
 def kgrca(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kgrca.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "faces.cli", *args], capture_output=True, text=True,
                           timeout=60, env=env)
 
 
@@ -58,7 +58,7 @@ def test_release_argument_is_checked():
 def test_a_one_shot_command_loads_only_what_it_runs():
     """`kgrca diagnose` starts in a fraction of a second: the watcher's Kubernetes client, Flask and BCC
     are not imported for it; an unknown command still lists every command."""
-    probe = ("import sys; from kgrca.cli import build_parser; "
+    probe = ("import sys; from faces.cli import build_parser; "
              "build_parser(['--config', 'x.yaml', 'diagnose', '--all']).parse_args(['diagnose', '--all']); "
              "print(sorted(m for m in ('kubernetes', 'flask', 'bcc', 'confluent_kafka') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)

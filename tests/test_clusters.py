@@ -16,11 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from kg_builder import keys
 from kg_builder.migrate import migrate
 from kg_builder.schema import apply_schema
 from kg_builder.writer import Neo4jWriter
-from kgrca import clusters
+from kgrca import clusters, keys
 from kgrca.bus import messages
 from kgrca.contracts import KgrcaError, Observation, PermanentError
 from rca.clusters import of_cluster, resolve_release
@@ -159,7 +158,7 @@ def test_diagnose_command_takes_the_cluster(neo4j_driver, neo4j_config):
     now = HOOK.now.isoformat()
 
     def diagnose(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "kgrca.cli", "diagnose", "--now", now, *args],
+        return subprocess.run([sys.executable, "-m", "faces.cli", "diagnose", "--now", now, *args],
                               capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
 
     ambiguous = diagnose("--release", "prod/api")
@@ -211,7 +210,7 @@ def test_migrate_names_an_old_graph_as_a_named_watcher_would_have_written_it(neo
 
 @pytest.mark.neo4j
 def test_rest_api_serves_each_cluster_and_the_one_cluster_routes_still_answer(neo4j_driver, neo4j_config):
-    from kgrca.api.app import close_app, create_app
+    from faces.api.app import close_app, create_app
 
     cfg = neo4j_config
     apply_schema(neo4j_driver, cfg.neo4j_database)

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from kgrca.cli import build_parser
+from faces.cli import build_parser
 from kgrca.config import KEYS, env_name
-from kgrca.servers import fetch
+from localdev.servers import fetch
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULTS = {key.name: key.default for key in KEYS}

@@ -120,7 +120,7 @@ def test_replace_checks_its_values_and_says_they_are_arguments():
 
 
 def _kgrca(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kgrca.cli", *args], capture_output=True, text=True, timeout=60,
+    return subprocess.run([sys.executable, "-m", "faces.cli", *args], capture_output=True, text=True, timeout=60,
                           env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), **env})
 
 

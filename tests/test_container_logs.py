@@ -110,7 +110,7 @@ def test_the_target_must_name_namespace_and_pod():
 
 
 def test_ingest_logs_refuses_a_bad_target_with_the_form_expected(capsys):
-    from kgrca.cli import main
+    from faces.cli import main
 
     with pytest.raises(SystemExit) as exit_:
         main(["ingest", "--logs", "api-1", "app.log"])
@@ -188,7 +188,7 @@ def test_one_log_per_container_linked_to_its_pod_the_newest_run_winning(neo4j_dr
 @pytest.mark.neo4j
 def test_kubectl_logs_handed_to_ingest_name_the_cause_of_a_crash_loop(neo4j_driver, neo4j_config, tmp_path,
                                                                       capsys, monkeypatch):
-    from kgrca.cli import main
+    from faces.cli import main
 
     for name, value in neo4j_config.items():
         if value is not None and name.startswith("neo4j_"):
@@ -219,12 +219,12 @@ def test_kubectl_logs_handed_to_ingest_name_the_cause_of_a_crash_loop(neo4j_driv
 
 @pytest.fixture
 def logs_namespace():
-    """kwok serves logs to the pods of one namespace (kgrca/cluster/stages.py LOGS_NAMESPACE), from files."""
-    from kgrca.cluster import ensure_up
-    from kgrca.cluster.control_plane import kubectl
-    from kgrca.cluster.layout import Layout
-    from kgrca.cluster.stages import LOGS_NAMESPACE
+    """kwok serves logs to the pods of one namespace (localdev/cluster/stages.py LOGS_NAMESPACE), from files."""
     from kgrca.config import load_config
+    from localdev.cluster import ensure_up
+    from localdev.cluster.control_plane import kubectl
+    from localdev.cluster.layout import Layout
+    from localdev.cluster.stages import LOGS_NAMESPACE
 
     cfg = load_config()
     kubeconfig = ensure_up(cfg)
@@ -242,7 +242,7 @@ def logs_namespace():
 @pytest.mark.cluster
 def test_watch_reads_a_crash_looping_containers_previous_log_once_per_run_within_budget(logs_namespace):
     from ingest.k8s_watch import Kind, start_watch
-    from kgrca.cluster.control_plane import kubectl
+    from localdev.cluster.control_plane import kubectl
 
     cfg, files = logs_namespace
     files.mkdir(parents=True, exist_ok=True)
@@ -299,7 +299,7 @@ def test_watch_reads_a_crash_looping_containers_previous_log_once_per_run_within
 def test_kwok_is_configured_to_serve_logs_of_its_logs_namespace(tmp_path):
     import yaml
 
-    from kgrca.cluster import stages
+    from localdev.cluster import stages
 
     path = tmp_path / "kwok.yaml"
     assert stages.write_kwok_config(path, tmp_path / "logs") is True

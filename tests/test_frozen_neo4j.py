@@ -27,10 +27,10 @@ from urllib.parse import urlparse
 
 import pytest
 
+from faces.api.app import close_app, create_app
+from faces.api.process import free_port, serving
 from kg_builder.schema import apply_schema
 from kg_builder.writer import Neo4jWriter
-from kgrca.api.app import close_app, create_app
-from kgrca.api.process import free_port, serving
 from kgrca.config import load_config
 from kgrca.contracts import ConfigError
 from tests import factories as f
@@ -231,7 +231,7 @@ def test_serve_stops_with_one_line_in_seconds_when_neo4j_is_frozen_at_start(cfg,
     relay.freeze()
     env = {**os.environ, **cfg.environ()}
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "kgrca.cli", "serve", "--port", str(free_port())], cwd=ROOT, env=env,
+    done = subprocess.run([sys.executable, "-m", "faces.cli", "serve", "--port", str(free_port())], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     seconds = time.monotonic() - started
     assert done.returncode == 1 and done.stderr.startswith(f"kgrca: Neo4j is not answering at {cfg.neo4j_uri}")
@@ -249,7 +249,7 @@ def test_time_limits_have_a_floor_and_a_ceiling(neo4j_config):
             create_app(neo4j_config.replace(**{name: value}))
     # `kgrca serve` refuses it with one line before it binds
     env = {**os.environ, **neo4j_config.environ(), "KGRCA_WEBHOOK_STORE_TIMEOUT": "30s"}
-    done = subprocess.run([sys.executable, "-m", "kgrca.cli", "serve", "--port", str(free_port())], cwd=ROOT, env=env,
+    done = subprocess.run([sys.executable, "-m", "faces.cli", "serve", "--port", str(free_port())], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "KGRCA_WEBHOOK_STORE_TIMEOUT: webhook_store_timeout=30s: expected between 0.5s and 8s" in done.stderr

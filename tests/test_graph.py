@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
+from faces.commands.db import graph_counts
 from kg_builder.schema import apply_schema
 from kg_builder.times import parse_time
 from kg_builder.writer import Neo4jWriter
-from kgrca.commands.db import graph_counts
 from kgrca.contracts import Observation
 from tests import factories as f
 
@@ -257,7 +257,7 @@ def test_ingest_command_names_file_and_line_and_loads_the_rest(neo4j_config, neo
     dump = tmp_path / "dump.json"
     dump.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [f.deployment("web")]}))
     env = {**os.environ, **neo4j_config.environ()}
-    result = subprocess.run([sys.executable, "-m", "kgrca.cli", "ingest", "-q", str(watch_file), str(dump)],
+    result = subprocess.run([sys.executable, "-m", "faces.cli", "ingest", "-q", str(watch_file), str(dump)],
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 1, result.stderr
     assert f"{watch_file}:2: not valid JSON" in result.stderr

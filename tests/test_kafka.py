@@ -29,12 +29,12 @@ import neo4j
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
+from faces.commands.watch import make_sink
 from kg_builder.schema import apply_schema
 from kg_builder.writer import Neo4jWriter
 from kgrca.bus import KafkaSink, messages, producer
 from kgrca.bus.consumer import Builder
 from kgrca.bus.topics import json_schema, topics_for
-from kgrca.commands.watch import make_sink
 from kgrca.config import Config
 from kgrca.contracts import Observation
 from tests import factories as f
@@ -525,7 +525,7 @@ def test_builder_killed_mid_batch_and_restarted_gives_the_same_graph(cfg, graph,
     KafkaSink(cfg).write(stream())
     env = {**os.environ, **cfg.environ(), "KGRCA_BATCH_SIZE": "10", "KGRCA_BUILD_BATCH": "10"}
     port = free_port()
-    command = [sys.executable, "-m", "kgrca.cli", "build", "--metrics-host", "127.0.0.1"]
+    command = [sys.executable, "-m", "faces.cli", "build", "--metrics-host", "127.0.0.1"]
     offsets = Offsets(cfg)
     log = (tmp_path / "build.log").open("w")
     first = subprocess.Popen([*command, "--metrics-port", str(port)], env=env, stdout=log, stderr=log)
@@ -559,7 +559,7 @@ def test_builder_killed_mid_batch_and_restarted_gives_the_same_graph(cfg, graph,
 @pytest.mark.neo4j
 def test_build_says_in_one_line_when_kafka_does_not_answer(cfg, graph):
     env = {**os.environ, **cfg.environ(), "KGRCA_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}"}
-    done = subprocess.run([sys.executable, "-m", "kgrca.cli", "build", "--once", "--metrics-port", "0"],
+    done = subprocess.run([sys.executable, "-m", "faces.cli", "build", "--once", "--metrics-port", "0"],
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
@@ -574,7 +574,7 @@ def test_build_says_in_one_line_when_the_metrics_port_is_taken(cfg, graph):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = subprocess.run([sys.executable, "-m", "kgrca.cli", "build", "--once", "--metrics-host", "127.0.0.1",
+        done = subprocess.run([sys.executable, "-m", "faces.cli", "build", "--once", "--metrics-host", "127.0.0.1",
                                "--metrics-port", str(port)],
                               env={**os.environ, **cfg.environ()}, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1

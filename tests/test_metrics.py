@@ -22,10 +22,10 @@ import neo4j
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from kgrca.api.process import free_port, serving
+from faces.api.process import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[1]
-KGRCA = [sys.executable, "-m", "kgrca.cli"]
+KGRCA = [sys.executable, "-m", "faces.cli"]
 
 
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -124,8 +124,8 @@ def test_serve_stops_with_one_line_when_its_metrics_port_is_taken(neo4j_config):
 @pytest.mark.neo4j
 def test_serve_counts_neo4j_that_does_not_answer(neo4j_config):
     """A Neo4j nothing listens on: each request is a 503 and a counted Neo4j error (the real driver)."""
-    from kgrca.api.app import close_app, create_app
-    from kgrca.api.metrics import serve_metrics
+    from faces.api.app import close_app, create_app
+    from faces.api.metrics import serve_metrics
 
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
@@ -149,15 +149,15 @@ def test_serve_counts_neo4j_that_does_not_answer(neo4j_config):
 
 @pytest.fixture(scope="module")
 def kubeconfig(neo4j_config) -> Path:
-    from kgrca.cluster import ensure_up
+    from localdev.cluster import ensure_up
 
     return Path(ensure_up(neo4j_config))
 
 
 @pytest.fixture
 def namespace(kubeconfig):
-    from kgrca.cluster import kubectl_binary
     from kgrca.config import load_config
+    from localdev.cluster import kubectl_binary
 
     name = f"h8-metrics-{uuid.uuid4().hex[:8]}"
     kubectl = [str(kubectl_binary(load_config())), "--kubeconfig", str(kubeconfig)]

@@ -107,7 +107,7 @@ def test_two_clusters_two_builders_one_killed(neo4j_driver, neo4j_config, kafka_
     env = {**os.environ, "KGRCA_NEO4J_URI": cfg.neo4j_uri, "KGRCA_KAFKA_BOOTSTRAP": cfg.kafka_bootstrap,
            "KGRCA_KAFKA_TOPIC_PREFIX": cfg.kafka_topic_prefix, "KGRCA_KAFKA_GROUP": cfg.kafka_group,
            "KGRCA_BUILD_BATCH": "100"}  # small batches, so a kill falls between a write and its commit
-    builders = [subprocess.Popen([sys.executable, "-m", "kgrca.cli", "build", "--metrics-port", "0"], env=env,
+    builders = [subprocess.Popen([sys.executable, "-m", "faces.cli", "build", "--metrics-port", "0"], env=env,
                                  cwd=ROOT, stdout=open(tmp_path / f"b{n}.out", "w"), stderr=subprocess.STDOUT)
                 for n in range(2)]
     try:

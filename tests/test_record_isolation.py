@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
+from faces.commands import ingest
 from kg_builder.schema import apply_schema
 from kg_builder.writer import Neo4jWriter
-from kgrca.commands import ingest
 from kgrca.contracts import Observation
 from tests import factories as f
 

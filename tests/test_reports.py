@@ -13,12 +13,12 @@ import time
 import pytest
 from PIL import Image
 
+from faces.reports.schedule import ReportScheduler, slack_message, write_report
+from faces.reports.svg import timeline_svg
+from faces.reports.templating import builtin_templates
 from kg_builder.schema import apply_schema
 from kg_builder.writer import Neo4jWriter
 from kgrca.contracts import ConfigError, KgrcaError
-from kgrca.reports.schedule import ReportScheduler, slack_message, write_report
-from kgrca.reports.svg import timeline_svg
-from kgrca.reports.templating import builtin_templates
 from tests import factories as f
 from tests.test_graph import failed_hook_upgrade, obs
 

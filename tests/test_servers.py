@@ -22,10 +22,11 @@ import pytest
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from kgrca import graphdb, servers
+from kgrca import graphdb
 from kgrca.config import Config, load_config
 from kgrca.contracts import KgrcaError
-from kgrca.servers import cds, control, fetch
+from localdev import servers
+from localdev.servers import cds, control, fetch
 
 LOCAL_NEO4J = not os.environ.get("KGRCA_NEO4J_URI")
 LOCAL_KAFKA = not os.environ.get("KGRCA_KAFKA_BOOTSTRAP")
@@ -77,7 +78,7 @@ def throwaway(tmp_path: Path) -> Iterator[Config]:
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kgrca.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "faces.cli", *args], capture_output=True, text=True,
                           env=env, timeout=600)
 
 
@@ -213,7 +214,7 @@ def test_no_java_gives_one_clear_line(throwaway: Config, tmp_path: Path) -> None
     empty.mkdir()
     env = cli_env(throwaway, PATH=str(empty))
     env.pop("JAVA_HOME", None)
-    done = subprocess.run([sys.executable, "-m", "kgrca.cli", "servers", "up", "neo4j"],
+    done = subprocess.run([sys.executable, "-m", "faces.cli", "servers", "up", "neo4j"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 1
     assert done.stderr.startswith("kgrca: Java is not installed") and done.stderr.count("\n") == 1
@@ -227,7 +228,7 @@ def test_no_maven_gives_one_clear_line(throwaway: Config, tmp_path: Path) -> Non
     empty_cache = tmp_path / "cache"  # nothing fetched, so Maven is needed
     env = cli_env(throwaway, PATH=str(only_java), KGRCA_CACHE_DIR=str(empty_cache))
     env.pop("JAVA_HOME", None)
-    done = subprocess.run([sys.executable, "-m", "kgrca.cli", "servers", "up", "kafka"],
+    done = subprocess.run([sys.executable, "-m", "faces.cli", "servers", "up", "kafka"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 1
     assert done.stderr.startswith("kgrca: Maven is not installed") and done.stderr.count("\n") == 1

@@ -1,4 +1,4 @@
-"""What kgrca draws on a terminal (kgrca/terminal.py), run as a user runs it: under a pseudo-terminal the bar of
+"""What kgrca draws on a terminal (faces/terminal.py), run as a user runs it: under a pseudo-terminal the bar of
 `kgrca ingest`, the status line of `kgrca watch` and the colours of `kgrca diagnose`; through a pipe none of it,
 and a diagnosis byte for byte the plain text it always was."""
 
@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kgrca.terminal import print_diagnoses
+from faces.terminal import print_diagnoses
 
 ROOT = Path(__file__).resolve().parents[1]
-KGRCA = [sys.executable, "-m", "kgrca.cli"]
+KGRCA = [sys.executable, "-m", "faces.cli"]
 RECORDING = ROOT / "tests" / "e2e" / "recordings" / "atomic_rollback.jsonl"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -168,8 +168,8 @@ def test_long_lines_wrap_under_their_own_indent_and_commands_never_wrap(monkeypa
 
 @pytest.fixture
 def watched_namespace(neo4j_config):
-    from kgrca.cluster import ensure_up, kubectl_binary
     from kgrca.config import load_config
+    from localdev.cluster import ensure_up, kubectl_binary
 
     kubeconfig = Path(ensure_up(neo4j_config))
     name = f"h8-status-{uuid.uuid4().hex[:8]}"

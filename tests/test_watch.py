@@ -87,15 +87,15 @@ class CuttingProxy:
 
 @pytest.fixture(scope="module")
 def kubeconfig(neo4j_config):
-    from kgrca.cluster import ensure_up
+    from localdev.cluster import ensure_up
 
     return Path(ensure_up(neo4j_config))
 
 
 @pytest.fixture
 def namespace(kubeconfig):
-    from kgrca.cluster import kubectl_binary
     from kgrca.config import load_config
+    from localdev.cluster import kubectl_binary
 
     name = f"watch-{uuid.uuid4().hex[:8]}"
     kubectl = [str(kubectl_binary(load_config())), "--kubeconfig", str(kubeconfig)]
@@ -140,8 +140,8 @@ def wait_until(predicate, timeout: float = 60) -> bool:
 
 
 def etcd_call(method: str, body: dict) -> dict:
-    """One call to the local etcd's v3 JSON gateway (plain HTTP on loopback, see kgrca/cluster/control_plane.py)."""
-    from kgrca.cluster.layout import ETCD_CLIENT_PORT, HOST
+    """One call to the local etcd's v3 JSON gateway (plain HTTP on loopback, see localdev/cluster/control_plane.py)."""
+    from localdev.cluster.layout import ETCD_CLIENT_PORT, HOST
 
     request = urllib.request.Request(f"http://{HOST}:{ETCD_CLIENT_PORT}/v3/{method}", data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
@@ -226,9 +226,9 @@ def test_a_gone_resource_version_relists_and_reports_deletions(neo4j_config, kub
 
 def test_the_watch_skips_and_counts_an_object_it_cannot_store_and_writes_the_others(neo4j_driver):
     """One bad object in a cluster must not make `kgrca watch` crash-loop: it is logged, counted, skipped."""
+    from faces.commands.watch import _write
     from kg_builder.writer import Neo4jWriter
     from kgrca.bus.metrics import WatchMetrics
-    from kgrca.commands.watch import _write
     from kgrca.contracts import Observation
 
     apply_schema(neo4j_driver)

@@ -1,5 +1,5 @@
 """`kgrca watch` and the GitOps controllers' kinds, against the real API server with Flux's and Argo CD's real CRDs
-(pinned in kgrca/cluster/gitops_crds.py, installed by `kgrca cluster up`).
+(pinned in localdev/cluster/gitops_crds.py, installed by `kgrca cluster up`).
 
 The watcher watches HelmRelease, Kustomization, the Flux sources and Application only while their CRDs exist: a
 watch started before a CRD is applied picks it up, and deleting the CRD stops its watcher (its objects come out
@@ -51,7 +51,7 @@ def test_every_gitops_kind_is_namespaced_in_its_real_crd():
     """The chart grants them in Roles too (namespaced mode): that is right only if the CRDs say Namespaced."""
     import yaml
 
-    from kgrca.cluster import gitops_crds
+    from localdev.cluster import gitops_crds
 
     scopes = {}
     for path in gitops_crds.fetch(load_config()):
@@ -66,8 +66,8 @@ def test_crds_come_from_the_pinned_modules_and_a_different_hash_is_refused(tmp_p
     hash is not the pinned one is refused rather than installed."""
     import dataclasses
 
-    from kgrca.cluster import gitops_crds
     from kgrca.contracts import KgrcaError
+    from localdev.cluster import gitops_crds
 
     cfg = load_config(environ={"KGRCA_CACHE_DIR": str(tmp_path / "cache"), "KGRCA_DATA_DIR": str(tmp_path / "data")})
     paths = gitops_crds.fetch(cfg)
@@ -89,7 +89,7 @@ def test_crds_come_from_the_pinned_modules_and_a_different_hash_is_refused(tmp_p
 
 @pytest.fixture(scope="module")
 def kube():
-    from kgrca import cluster
+    from localdev import cluster
 
     cfg = load_config()
     kubeconfig = cluster.ensure_up(cfg)  # installs the GitOps CRDs
@@ -159,7 +159,7 @@ def test_a_watch_started_before_the_crds_picks_them_up_and_sees_their_objects(ku
         active = watch.discovery.active()
         assert HELMRELEASES not in active and APPLICATIONS not in active
         assert active["helmrepositories.source.toolkit.fluxcd.io"] == "v1"  # still installed: watched from the start
-        from kgrca import cluster
+        from localdev import cluster
 
         cluster.install_gitops_crds(load_config())
         assert wait_until(lambda: {HELMRELEASES, APPLICATIONS} <= set(watch.discovery.active()))
@@ -202,7 +202,7 @@ def test_deleting_a_crd_stops_its_watcher_and_its_objects_come_out_deleted(kube,
         assert APPLICATIONS in watch.discovery.active()  # the others carry on
     finally:
         stop.set()
-        from kgrca import cluster
+        from localdev import cluster
 
         cluster.install_gitops_crds(load_config())
 
@@ -261,7 +261,7 @@ def test_the_recorder_waits_for_the_gitops_watchers_first_list(kube, namespace, 
     """A recording holds the GitOps objects that existed before it began, like any other kind."""
     import json
 
-    from kgrca.cluster.recorder import Recorder
+    from localdev.cluster.recorder import Recorder
 
     kube.apply(gitops_lib.helm_repository(namespace, "podinfo", "https://stefanprodan.github.io/podinfo"))
     cfg = load_config().replace(kubeconfig=str(kube.kubeconfig))

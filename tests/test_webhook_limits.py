@@ -14,10 +14,10 @@ from urllib.parse import urlparse
 
 import pytest
 
+from faces.api.app import create_app
+from faces.api.process import serving
 from kg_builder.schema import apply_schema
 from kg_builder.writer import Neo4jWriter
-from kgrca.api.app import create_app
-from kgrca.api.process import serving
 from tests.test_api import failed_upgrade
 from tests.test_webhooks import (
     ARGO_TOKEN,

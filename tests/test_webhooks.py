@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from faces.api.app import close_app, create_app
+from faces.api.process import free_port, serving
 from kg_builder.schema import apply_schema
 from kg_builder.writer import Neo4jWriter
-from kgrca.api.app import close_app, create_app
-from kgrca.api.process import free_port, serving
 from rca.render import render
 from rca.runner import Detector
 from tests import factories as f

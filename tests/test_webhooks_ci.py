@@ -9,9 +9,9 @@ import json
 
 import pytest
 
+from faces.api.app import create_app
 from kg_builder.schema import apply_schema
 from kg_builder.writer import Neo4jWriter
-from kgrca.api.app import create_app
 from tests import factories as f
 from tests.test_api import obs
 from tests.test_webhooks import GITHUB_SECRET, SHA, all_nodes, count, github, payload

@@ -3,7 +3,7 @@
 Each request is checked in this order, and nothing is stored unless every check passes:
 
 1. size: a body over ``webhook_max_bytes`` is answered 413, with a Content-Length (Flask's
-   ``MAX_CONTENT_LENGTH``, set by ``kgrca.api.app.create_app``) or chunked (``webhooks/body.py``);
+   ``MAX_CONTENT_LENGTH``, set by ``faces.api.app.create_app``) or chunked (``webhooks/body.py``);
 2. authenticity (``webhooks/auth.py``): 401;
 3. JSON, nesting, event and the shape of every field read (``webhooks/body.py``, ``webhooks/shapes.py``,
    ``webhooks/normalize.py``): 400 naming what is wrong;
@@ -92,7 +92,7 @@ def blueprint(cfg: Config, store: Callable[[Observation], WriteStats], spool: Sp
 
     @bp.post("/github")
     def github() -> Any:
-        """GitHub webhook (the operation is in the OpenAPI document: kgrca/api/openapi.py).
+        """GitHub webhook (the operation is in the OpenAPI document: faces/api/openapi.py).
         ---
         post:
           tags: [webhooks]

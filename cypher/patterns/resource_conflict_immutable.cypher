@@ -72,7 +72,7 @@ WITH key, name, namespace, said, at, version, op,
           ELSE [] END AS rejected
 WHERE size(rejected) > 0
 UNWIND rejected AS r
-// a named cluster's keys start with '<cluster>:' (kg_builder/keys.py); a namespace/name never holds ':'
+// a named cluster's keys start with '<cluster>:' (kgrca/keys.py); a namespace/name never holds ':'
 OPTIONAL MATCH (o:Object {ref: CASE WHEN key CONTAINS ':' THEN split(key, ':')[0] + ':' ELSE '' END +
                              r.kind + '/' + namespace + '/' + r.name})
 WHERE o.deleted_at IS NULL

@@ -15,9 +15,8 @@ import hashlib
 import json
 from typing import Any
 
-from kg_builder.helm_release import is_release_storage
-from kg_builder.keys import qualify, release_key, resource_ref
 from kgrca.contracts import Observation, PermanentError, utc_now
+from kgrca.keys import qualify, release_key, resource_ref
 
 try:  # orjson parses several times faster; the builder's parsing is its main cost after Neo4j
     from orjson import loads as _loads
@@ -47,8 +46,8 @@ def key(observation: Observation) -> str:
     k8s: the object's uid, except Helm release storage, keyed by release (``ns/name``) so a release's
     revisions arrive in order; processes: the release the command changes, else the operation id;
     webhooks: the delivery id; container logs: their pod's name slot. A named cluster's keys start with
-    ``<cluster>:`` (as its graph keys do), so
-    two clusters' objects of one name or uid spread over partitions independently and each keeps its order.
+    ``<cluster>:`` (as its graph keys do), so two clusters' objects of one name or uid spread over partitions
+    independently and each keeps its order.
     """
     return qualify(_object_key(observation), observation.cluster)
 
@@ -57,10 +56,11 @@ def _object_key(observation: Observation) -> str:
     payload = observation.payload
     if observation.kind == "k8s":
         metadata = payload.get("metadata") or {}
-        if is_release_storage(payload):
-            name = (metadata.get("labels") or {}).get("name")
-            if name:
-                return release_key(metadata.get("namespace") or "default", name)
+        labels = metadata.get("labels") or {}
+        # Helm labels the Secret or ConfigMap of each revision owner=helm, name=<release>: all revisions of a
+        # release share a partition. (Which of them really hold a release is kg_builder's to judge.)
+        if payload.get("kind") in ("Secret", "ConfigMap") and labels.get("owner") == "helm" and labels.get("name"):
+            return release_key(metadata.get("namespace") or "default", str(labels["name"]))
         if metadata.get("uid"):
             return str(metadata["uid"])
         return resource_ref(str(payload.get("kind")), metadata.get("namespace"), str(metadata.get("name")))

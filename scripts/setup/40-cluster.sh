@@ -45,5 +45,5 @@ if [ "${KGRCA_SKIP_CLUSTER_BUILD:-0}" = 1 ]; then
     exit 0
 fi
 start=$(date +%s)
-"$PYTHON" -m kgrca.cli cluster build >/dev/null
+"$PYTHON" -m faces.cli cluster build >/dev/null
 log "cluster binaries ready ($(( $(date +%s) - start ))s)"

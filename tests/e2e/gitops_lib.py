@@ -1,7 +1,7 @@
 """Flux and Argo CD objects on the local API server, with status written the way their controllers write it.
 
 The controllers do not run here (they would need a Git server, a chart repository and a helm that talks to
-real kubelets); their CRDs do (kgrca/cluster/gitops_crds.py, pinned). So a test creates the objects a user
+real kubelets); their CRDs do (localdev/cluster/gitops_crds.py, pinned). So a test creates the objects a user
 would apply, then writes ``status`` as the controller would after a reconcile, following its Go types:
 
 - Flux helm-controller v1.4.3 (``api/v2`` HelmReleaseStatus; ``internal/reconcile/install.go``,

@@ -37,10 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import gitops_lib as g  # noqa: E402
 
-from kgrca import cluster  # noqa: E402
-from kgrca.cluster import build, gitops_crds  # noqa: E402
-from kgrca.cluster.recorder import Recorder  # noqa: E402
 from kgrca.config import load_config  # noqa: E402
+from localdev import cluster  # noqa: E402
+from localdev.cluster import build, gitops_crds  # noqa: E402
+from localdev.cluster.recorder import Recorder  # noqa: E402
 
 RECORDINGS = Path(__file__).resolve().parent / "recordings"
 HELM_CONTROLLER_FORMAT = ("https://github.com/fluxcd/helm-controller/blob/v1.4.3/internal/reconcile/install.go#L136 "

@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import scenario_lib  # noqa: E402
 
 import bpf  # noqa: E402
-from kgrca import cluster  # noqa: E402
-from kgrca.cluster.recorder import Recorder  # noqa: E402
 from kgrca.config import load_config  # noqa: E402
+from localdev import cluster  # noqa: E402
+from localdev.cluster.recorder import Recorder  # noqa: E402
 
 TRACER_READY = "Ctrl-C to stop"  # kgrca trace's line once its program is loaded
 
@@ -54,7 +54,7 @@ class ProcessTracer:
         self._out = tempfile.TemporaryFile("w+")
         self._err = tempfile.TemporaryFile("w+")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "kgrca.cli", "trace", "--sink", "stdout", "--names", "helm"],
+            [sys.executable, "-m", "faces.cli", "trace", "--sink", "stdout", "--names", "helm"],
             stdout=self._out, stderr=self._err, text=True, cwd=scenario_lib.REPO)
         deadline = time.monotonic() + ready_timeout  # BCC compiles the program first: seconds on a busy machine
         while TRACER_READY not in self._stderr():

@@ -329,7 +329,7 @@ def versions(tools: Tools) -> dict[str, str]:
 
 
 def meta(scenario: Scenario, results: list[CommandResult], tools: Tools, lines: int) -> dict[str, Any]:
-    from kgrca.cluster import build
+    from localdev.cluster import build
 
     return {
         "scenario": scenario.name,

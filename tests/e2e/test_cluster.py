@@ -1,7 +1,7 @@
 """End to end against the real local cluster: etcd, kube-apiserver, controller manager, scheduler, kwok, helm.
 
 Nothing here is mocked. kwok stands in for the kubelets only (no container runtime can run on this
-machine): pod status changes and the kubelet's Events come from the Stages in kgrca/cluster/stages.py.
+machine): pod status changes and the kubelet's Events come from the Stages in localdev/cluster/stages.py.
 Each scenario runs for real through helm and kubectl, recorded by kgrca's own watcher, and the test checks
 what the API server and helm produced: release revisions and statuses, Events, container states, and
 what the recorder wrote.
@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 import scenario_lib
 
-from kgrca import cluster
-from kgrca.cluster import control_plane
-from kgrca.cluster.recorder import Recorder
 from kgrca.config import load_config
+from localdev import cluster
+from localdev.cluster import control_plane
+from localdev.cluster.recorder import Recorder
 
 pytestmark = pytest.mark.cluster
 
@@ -51,7 +51,7 @@ def test_every_component_reports_healthy(tools, cfg):
 
 
 def test_cli_status_exits_zero_and_names_the_kubeconfig(tools):
-    done = subprocess.run([sys.executable, "-m", "kgrca.cli", "cluster", "status", "--json"],
+    done = subprocess.run([sys.executable, "-m", "faces.cli", "cluster", "status", "--json"],
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
@@ -120,7 +120,7 @@ def test_template_error_leaves_no_trace_in_the_api(tools):
 
 def test_kgrca_record_cli_writes_what_the_watcher_sees(tools, tmp_path):
     out = tmp_path / "smoke.jsonl"
-    done = subprocess.run([sys.executable, "-m", "kgrca.cli", "record", "--out", str(out), "--kubeconfig",
+    done = subprocess.run([sys.executable, "-m", "faces.cli", "record", "--out", str(out), "--kubeconfig",
                            str(tools.kubeconfig), "--namespace", control_plane.SMOKE_NAMESPACE, "--duration", "3s"],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
@@ -134,7 +134,7 @@ def test_kgrca_record_cli_writes_what_the_watcher_sees(tools, tmp_path):
 
 
 def test_a_missing_kubeconfig_is_one_clear_line(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "kgrca.cli", "record", "--out", str(tmp_path / "x.jsonl"),
+    done = subprocess.run([sys.executable, "-m", "faces.cli", "record", "--out", str(tmp_path / "x.jsonl"),
                            "--kubeconfig", str(tmp_path / "nope")], capture_output=True, text=True, timeout=60,
                           check=False)
     assert done.returncode == 1

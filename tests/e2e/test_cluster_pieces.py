@@ -9,11 +9,11 @@ import sys
 import pytest
 import yaml
 
-from kgrca.cluster import build, control_plane, processes, stages
-from kgrca.cluster.layout import Layout
-from kgrca.cluster.pki import ensure_pki
 from kgrca.config import load_config
 from kgrca.contracts import KgrcaError
+from localdev.cluster import build, control_plane, processes, stages
+from localdev.cluster.layout import Layout
+from localdev.cluster.pki import ensure_pki
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_cache_folder_changes_with_the_pinned_versions(cfg):
 
 
 def test_helm_4_is_the_default_helm_and_helm_3_a_setting_away(cfg, tmp_path):
-    from kgrca import cluster
+    from localdev import cluster
 
     for binary in build.BINARIES:
         path = build.binary_path(cfg, binary.name)
@@ -122,7 +122,7 @@ def test_cli_status_of_a_stopped_cluster_exits_nonzero(tmp_path):
     for binary in build.BINARIES:  # status needs no build; make sure it does not start one either
         cfg = load_config(environ=env)
         build.binary_path(cfg, binary.name).parent.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run([sys.executable, "-m", "kgrca.cli", "cluster", "status"], env=env,
+    done = subprocess.run([sys.executable, "-m", "faces.cli", "cluster", "status"], env=env,
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 3
     assert "not running" in done.stdout

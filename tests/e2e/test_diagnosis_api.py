@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from faces.api.app import create_app
 from ingest.files import FileSource
 from kg_builder.schema import apply_schema
 from kg_builder.writer import Neo4jWriter
-from kgrca.api.app import create_app
 
 pytestmark = pytest.mark.neo4j
 RECORDINGS = Path(__file__).resolve().parent / "recordings"

@@ -43,8 +43,8 @@ ARGOCD_TEMPLATE_ERROR = (
 
 @pytest.fixture(scope="module")
 def kube():
-    from kgrca import cluster
     from kgrca.config import load_config
+    from localdev import cluster
 
     cfg = load_config()
     kubeconfig = cluster.ensure_up(cfg)  # installs the GitOps CRDs
@@ -87,7 +87,7 @@ def watched(kube, namespace, neo4j_config, neo4j_driver):
 def diagnose(cfg, release: str) -> list[dict]:
     """`kgrca diagnose --release NS/NAME --json`, as a user runs it."""
     env = {**os.environ, "KGRCA_NEO4J_URI": cfg.neo4j_uri, "KGRCA_NEO4J_PASSWORD": cfg.neo4j_password}
-    done = subprocess.run([sys.executable, "-m", "kgrca.cli", "diagnose", "--release", release, "--json"],
+    done = subprocess.run([sys.executable, "-m", "faces.cli", "diagnose", "--release", release, "--json"],
                           capture_output=True, text=True, timeout=120, env=env)
     if done.returncode == 1 and "no release" in done.stderr:
         return []  # the watch has not written it yet
