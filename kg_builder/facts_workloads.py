@@ -59,6 +59,33 @@ def _probe_text(container: Obj, which: str) -> str | None:
     return " ".join([f"{container.get('name')} {which}", how, *fields]).strip()
 
 
+def _handler_text(handler: Obj) -> str:
+    """A lifecycle hook's handler as its own fields say: `exec sh -c ...`, `httpGet :8080/quit`, `sleep 5s`."""
+    if isinstance(handler.get("exec"), dict):
+        return "exec " + " ".join(str(a) for a in handler["exec"].get("command") or [])
+    if isinstance(handler.get("httpGet"), dict):
+        http = handler["httpGet"]
+        scheme = f"{http['scheme']} " if http.get("scheme") and http.get("scheme") != "HTTP" else ""
+        return f"httpGet {scheme}{http.get('host') or ''}:{http.get('port')}{http.get('path') or ''}"
+    if isinstance(handler.get("tcpSocket"), dict):
+        return f"tcpSocket :{handler['tcpSocket'].get('port')}"
+    if isinstance(handler.get("sleep"), dict):
+        return f"sleep {handler['sleep'].get('seconds')}s"
+    return "no handler given"
+
+
+def _lifecycle_hooks(containers: list[Obj]) -> list[str]:
+    """One line per container hook: `<container> postStart exec /bin/sh -c ...` (what the kubelet runs)."""
+    hooks = []
+    for container in containers:
+        lifecycle = container.get("lifecycle")
+        for which in ("postStart", "preStop"):
+            handler = lifecycle.get(which) if isinstance(lifecycle, dict) else None
+            if isinstance(handler, dict):
+                hooks.append(f"{container.get('name')} {which} {_handler_text(handler)}")
+    return hooks
+
+
 def pod_spec_props(spec: Obj) -> Obj:
     """The container facts of a pod spec (a Pod's, or a controller's pod template): what was asked, not guessed."""
     containers = [c for c in spec.get("containers") or [] if isinstance(c, dict)]
@@ -74,6 +101,7 @@ def pod_spec_props(spec: Obj) -> Obj:
         "cpu_limits": [_quantity(c, "limits", "cpu") for c in containers] or None,
         "probes": probes or None,
         "container_ports": ports or None,
+        "lifecycle_hooks": _lifecycle_hooks(containers) or None,
     }
 
 
@@ -98,6 +126,11 @@ def pod_props(obj: Obj) -> Obj:
                                                       and _status(obj).get("phase") == "Failed")
     props["exited_nonzero"] = True if stopped and final else None
     props["exited_containers"] = stopped or None
+    # spec.schedulingGates: the scheduler leaves the pod alone until every gate is removed; indexed so
+    # pod_scheduling_gated seeks the few gated pods (true or removed)
+    gates = [str(g.get("name")) for g in spec.get("schedulingGates") or [] if isinstance(g, dict)]
+    props["scheduling_gates"] = gates or None
+    props["scheduling_gated"] = True if gates else None
     return props
 
 
@@ -128,8 +161,27 @@ def workload_props(obj: Obj) -> Obj:
         "current_scheduled": status.get("currentNumberScheduled"),
         "misscheduled": status.get("numberMisscheduled"),
         "pod_management_policy": spec.get("podManagementPolicy"),
+        "short_of_pods": _short_of_pods(obj),
     })
     return props
+
+
+def _short_of_pods(obj: Obj) -> bool | None:
+    """True while the controller runs fewer ready pods than it asks for, else None (the property is removed).
+
+    A Deployment, ReplicaSet or StatefulSet against ``spec.replicas`` (1 when unset, the API's default); a
+    DaemonSet against ``desiredNumberScheduled``, or with a daemon pod on a node that should not run one
+    (``numberMisscheduled``). Indexed, so workload_unavailable seeks the few such controllers."""
+    spec = _spec(obj)
+    status = _status(obj)
+    if obj.get("kind") == "DaemonSet":
+        desired = status.get("desiredNumberScheduled") or 0
+        short = ((status.get("numberReady") or 0) < desired or (status.get("currentNumberScheduled") or 0) < desired
+                 or (status.get("numberMisscheduled") or 0) > 0)
+    else:
+        wanted = spec.get("replicas")
+        short = (status.get("readyReplicas") or 0) < (1 if wanted is None else wanted)
+    return True if short else None
 
 
 def cronjob_props(obj: Obj) -> Obj:
@@ -147,15 +199,56 @@ def cronjob_props(obj: Obj) -> Obj:
     }
 
 
+def _condition_flat(prefix: str, condition: Obj) -> Obj:
+    """A condition's status, reason, message and lastTransitionTime as ``<prefix>_status`` ... ``<prefix>_since``
+    (a property holds no map); a condition the object does not report gives none of them."""
+    if not condition:
+        return {}
+    return {f"{prefix}_status": condition.get("status"), f"{prefix}_reason": condition.get("reason"),
+            f"{prefix}_message": condition.get("message") or None,
+            f"{prefix}_since": parse_time(condition.get("lastTransitionTime"))}
+
+
+def _metric_text(metric: Obj, target_side: bool) -> str | None:
+    """One metric as its fields say: `cpu resource utilization 80%`, `pods packets-per-second average 1k`.
+
+    ``target_side`` reads the spec's target, else the status' current value; a field not set is left out."""
+    kind = metric.get("type")
+    body = metric.get({"Resource": "resource", "ContainerResource": "containerResource", "Pods": "pods",
+                       "Object": "object", "External": "external"}.get(str(kind), ""), None)
+    if not isinstance(body, dict):
+        return None
+    name = body.get("name") or (body.get("metric") or {}).get("name")
+    value = body.get("target" if target_side else "current") or {}
+    parts = [str(name), str(kind).lower()]
+    if body.get("container"):
+        parts.append(f"container {body['container']}")
+    if value.get("averageUtilization") is not None:
+        parts.append(f"utilization {value['averageUtilization']}%")
+    if value.get("averageValue") is not None:
+        parts.append(f"average {value['averageValue']}")
+    if value.get("value") is not None:
+        parts.append(f"value {value['value']}")
+    return " ".join(parts)
+
+
 def hpa_props(obj: Obj) -> Obj:
     spec = _spec(obj)
     status = _status(obj)
     target = spec.get("scaleTargetRef") or {}
-    return {
+    props = {
         "target_kind": target.get("kind"), "target_name": target.get("name"),
         "min_replicas": spec.get("minReplicas"), "max_replicas": spec.get("maxReplicas"),
         "current_replicas": status.get("currentReplicas"), "desired_replicas": status.get("desiredReplicas"),
+        "metric_targets": [t for m in spec.get("metrics") or [] if isinstance(m, dict)
+                           if (t := _metric_text(m, True))] or None,
+        "current_metrics": [t for m in status.get("currentMetrics") or [] if isinstance(m, dict)
+                            if (t := _metric_text(m, False))] or None,
     }
+    for kind, prefix in (("AbleToScale", "able_to_scale"), ("ScalingActive", "scaling_active"),
+                         ("ScalingLimited", "scaling_limited")):
+        props.update(_condition_flat(prefix, _condition(status, kind)))
+    return props
 
 
 def pdb_props(obj: Obj) -> Obj:
@@ -170,6 +263,9 @@ def pdb_props(obj: Obj) -> Obj:
         "current_healthy": status.get("currentHealthy"),
         "desired_healthy": status.get("desiredHealthy"),
         "expected_pods": status.get("expectedPods"),
+        # matchExpressions are not copied: a pattern that lists the covered pods by selector_pairs says so
+        "selector_has_expressions": True if (spec.get("selector") or {}).get("matchExpressions") else None,
+        **_condition_flat("disruption_allowed", _condition(status, "DisruptionAllowed")),
     }
 
 

@@ -121,3 +121,82 @@ def test_a_recovered_onfailure_container_is_not_exited_nonzero():
 
 def test_scenarios_are_generated():
     assert generate_workloads.main(["--check"]) == 0
+
+
+def controllers_and_more():
+    """A StatefulSet short of pods, a DaemonSet with a misscheduled pod, a Deployment with all its pods, a pod with
+    hooks and a scheduling gate, an HPA whose metrics cannot be read and a PDB that allows nothing."""
+    f._counter = iter(range(1000, 10_000_000))
+    sts = bw.statefulset("ledger-db", replicas=3, ready=1, created_pods=2)
+    ds = bw.daemonset("agent", desired=3, current=3, ready=3, misscheduled=1)
+    full = bp.deployment("web", replicas=2, ready=2)
+    main = bw.lifecycle(bw.lifecycle(bp.container("app"), "postStart", {"exec": {"command": ["sh", "-c", "seed"]}}),
+                        "preStop", {"httpGet": {"path": "/quit", "port": 8443, "scheme": "HTTPS"}})
+    gated = bw.gated_pod("job-x1", gates=("example.com/quota-check", "example.com/gpu"))
+    gated["spec"]["containers"] = [main]
+    hpa = bw.hpa("web", full, conditions=[
+        {"type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric",
+         "message": "the HPA was unable to compute the replica count: missing request for cpu",
+         "lastTransitionTime": T.format(2)}])
+    hpa["status"]["currentMetrics"] = [{"type": "Resource", "resource": {
+        "name": "cpu", "current": {"averageUtilization": 186, "averageValue": "372m"}}}]
+    pdb = bw.pdb("web", match={"app": "web"}, allowed=0, healthy=2, desired=2, expected=2)
+    pdb["spec"]["selector"]["matchExpressions"] = [{"key": "tier", "operator": "In", "values": ["a"]}]
+    return [sts, ds, full, gated, hpa, pdb]
+
+
+@pytest.mark.neo4j
+def test_controller_pod_hpa_and_pdb_facts_for_the_new_patterns(neo4j_driver):
+    apply_schema(neo4j_driver)
+    assert Neo4jWriter(neo4j_driver, batch_size=4).write([obs(o) for o in controllers_and_more()]).rejected == []
+    with neo4j_driver.session() as session:
+        def one(label):
+            return dict(session.run(f"MATCH (n:{label}) RETURN properties(n) AS p").single()["p"])
+
+        sts, ds, full, pod = one("StatefulSet"), one("DaemonSet"), one("Deployment"), one("Pod")
+        hpa, pdb = one("HorizontalPodAutoscaler"), one("PodDisruptionBudget")
+    assert sts["short_of_pods"] is True and sts["pod_management_policy"] == "OrderedReady"
+    assert ds["short_of_pods"] is True and ds["misscheduled"] == 1  # all ready, but one pod where it should not be
+    assert "short_of_pods" not in full
+    assert pod["scheduling_gates"] == ["example.com/quota-check", "example.com/gpu"] and pod["scheduling_gated"]
+    assert pod["lifecycle_hooks"] == ["app postStart exec sh -c seed", "app preStop httpGet HTTPS :8443/quit"]
+    assert (hpa["scaling_active_status"], hpa["scaling_active_reason"]) == ("False", "FailedGetResourceMetric")
+    assert hpa["scaling_active_message"].endswith("missing request for cpu")
+    assert hpa["scaling_active_since"].iso_format().startswith("2026-11-20T10:02:00")
+    assert "able_to_scale_status" not in hpa and "scaling_limited_status" not in hpa  # not reported: absent
+    assert hpa["metric_targets"] == ["cpu resource utilization 80%"]
+    assert hpa["current_metrics"] == ["cpu resource utilization 186% average 372m"]
+    assert (pdb["disruption_allowed_status"], pdb["disruption_allowed_reason"]) == ("False", "InsufficientPods")
+    assert "disruption_allowed_message" not in pdb  # the controller writes an empty message
+    assert pdb["selector_has_expressions"] is True
+
+
+def test_short_of_pods_follows_the_counters_and_clears():
+    from kg_builder.facts_workloads import workload_props
+
+    sts = bw.statefulset("db", replicas=3, ready=3, created_pods=3)
+    assert workload_props(sts)["short_of_pods"] is None  # None removes the property on write
+    sts["status"]["readyReplicas"] = 2
+    assert workload_props(sts)["short_of_pods"] is True
+    del sts["spec"]["replicas"]  # the API's default is 1: two ready are enough
+    assert workload_props(sts)["short_of_pods"] is None
+    ds = bw.daemonset("agent", desired=3, current=2, ready=2)
+    assert workload_props(ds)["short_of_pods"] is True
+
+
+def test_the_recorded_statefulset_stuck_on_an_ordinal_reads_as_short():
+    """The local control plane's own StatefulSet (tests/e2e/recordings/workload_statefulset_ordinal.jsonl)."""
+    import json
+    from pathlib import Path
+
+    from kg_builder.facts_workloads import pdb_props, workload_props
+
+    lines = Path(__file__).parent / "e2e" / "recordings" / "workload_statefulset_ordinal.jsonl"
+    last = {}
+    for line in lines.read_text().splitlines():
+        obj = json.loads(line)["object"]
+        last[obj["kind"]] = obj
+    sts = workload_props(last["StatefulSet"])
+    assert sts["short_of_pods"] is True and sts["pod_management_policy"] == "OrderedReady"
+    pdb = pdb_props(last["PodDisruptionBudget"])
+    assert (pdb["disruptions_allowed"], pdb["disruption_allowed_reason"]) == (0, "InsufficientPods")

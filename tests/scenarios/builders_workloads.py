@@ -134,3 +134,106 @@ def pdb(name: str, namespace: str = NS, *, match: dict[str, str], min_available:
                                        "reason": "SufficientPods" if allowed else "InsufficientPods",
                                        "message": "", "observedGeneration": 1,
                                        "lastTransitionTime": "2026-11-20T09:00:00Z"}]}}
+
+
+# --- StatefulSets and DaemonSets short of pods (workload_unavailable) -------------------------------------------
+# Status fields as the statefulset and daemonset controllers write them; compared with what the local control
+# plane's API server returned for a StatefulSet stuck on an ordinal and a PDB over it (docs/patterns-workloads.md).
+
+
+def statefulset(name: str, namespace: str = NS, *, replicas: int = 3, ready: int = 0, created_pods: int = 1,
+                containers: list[Obj] | None = None, policy: str | None = "OrderedReady",
+                created: str = "2026-11-19T09:00:00Z") -> Obj:
+    """A StatefulSet whose controller made ``created_pods`` pods, ``ready`` of them Ready; ``policy`` None leaves
+    spec.podManagementPolicy out, as a hand-written dump may."""
+    labels = {"app": name}
+    spec: Obj = {"replicas": replicas, "serviceName": name, "selector": {"matchLabels": labels},
+                 "template": {"metadata": {"labels": labels}, "spec": {"containers": containers or [bp.container()]}}}
+    if policy:
+        spec["podManagementPolicy"] = policy
+    revision = f"{name}-5896b98d88"
+    return {"apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": f.meta(name, namespace, labels=labels, created=created), "spec": spec,
+            "status": {"availableReplicas": ready, "collisionCount": 0, "currentReplicas": created_pods,
+                       "currentRevision": revision, "observedGeneration": 1, "readyReplicas": ready,
+                       "replicas": created_pods, "updateRevision": revision, "updatedReplicas": created_pods}}
+
+
+def statefulset_pod(sts: Obj, ordinal: int, *, ready: bool = True, node: str | None = "node-1",
+                    created: str = bp.T0, readiness_gate: str | None = None, statuses: list[Obj] | None = None) -> Obj:
+    """Pod ``<sts>-<ordinal>`` with the labels the controller sets; ``readiness_gate`` adds a gate whose condition
+    nobody set, so the kubelet keeps the pod not Ready with its ReadinessGatesNotReady words."""
+    name = f"{sts['metadata']['name']}-{ordinal}"
+    labels = {**sts["spec"]["selector"]["matchLabels"], "apps.kubernetes.io/pod-index": str(ordinal),
+              "controller-revision-hash": sts["status"]["updateRevision"], "statefulset.kubernetes.io/pod-name": name}
+    containers = sts["spec"]["template"]["spec"]["containers"]
+    pod = bp.pod(name, sts["metadata"]["namespace"], owner_obj=sts, labels=labels, node=node, ready=ready,
+                 containers=containers, created=created,
+                 statuses=statuses if statuses is not None else
+                 ([bp.status(c, bp.running(created), ready=True) for c in containers] if node else None))
+    if readiness_gate:
+        pod["spec"]["readinessGates"] = [{"conditionType": readiness_gate}]
+        for condition in pod["status"]["conditions"]:
+            if condition["type"] == "Ready":
+                # kubernetes pkg/kubelet/status/generate.go (GeneratePodReadyCondition)
+                condition.update({"status": "False", "reason": "ReadinessGatesNotReady",
+                                  "message": f'corresponding condition of pod readiness gate "{readiness_gate}" does '
+                                             "not exist."})
+    return pod
+
+
+def daemonset(name: str, namespace: str = "kube-system", *, desired: int = 3, current: int = 3, ready: int = 3,
+              misscheduled: int = 0, containers: list[Obj] | None = None,
+              created: str = "2026-11-19T09:00:00Z") -> Obj:
+    labels = {"app": name}
+    return {"apiVersion": "apps/v1", "kind": "DaemonSet",
+            "metadata": f.meta(name, namespace, labels=labels, created=created),
+            "spec": {"selector": {"matchLabels": labels}, "updateStrategy": {"type": "RollingUpdate"},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": containers or [bp.container()]}}},
+            "status": {"currentNumberScheduled": current, "desiredNumberScheduled": desired,
+                       "numberAvailable": ready, "numberMisscheduled": misscheduled, "numberReady": ready,
+                       "observedGeneration": 1, "updatedNumberScheduled": current,
+                       **({"numberUnavailable": desired - ready} if desired > ready else {})}}
+
+
+def daemon_pod(ds: Obj, suffix: str, node: str, *, phase: str = "Running", ready: bool = True,
+               reason: str | None = None, message: str | None = None, created: str = bp.T0) -> Obj:
+    """A daemon pod bound to ``node`` (the controller pins it there with node affinity); ``phase`` Failed with
+    ``reason``/``message`` as the kubelet rejects a pod at admission (OutOfcpu, ...), with no container started."""
+    containers = ds["spec"]["template"]["spec"]["containers"]
+    statuses = ([bp.status(c, bp.running(created), ready=True) for c in containers] if phase == "Running"
+                else [])
+    pod = bp.pod(f"{ds['metadata']['name']}-{suffix}", ds["metadata"]["namespace"], owner_obj=ds,
+                 labels=ds["spec"]["selector"]["matchLabels"], node=node, phase=phase, ready=ready,
+                 containers=containers, statuses=statuses, reason=reason, message=message, created=created)
+    pod["spec"]["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]}]}}}
+    if phase == "Failed":
+        pod["status"]["conditions"] = [c for c in pod["status"]["conditions"] if c["type"] == "PodScheduled"]
+    return pod
+
+
+def cordon(node: Obj, at: str) -> Obj:
+    """``kubectl cordon``: spec.unschedulable and the taint the node lifecycle controller adds."""
+    node["spec"]["unschedulable"] = True
+    node["spec"]["taints"] = [{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule", "timeAdded": at}]
+    return node
+
+
+def lifecycle(container: Obj, which: str, handler: Obj) -> Obj:
+    container.setdefault("lifecycle", {})[which] = handler
+    return container
+
+
+def gated_pod(name: str, namespace: str = NS, *, gates: tuple[str, ...], owner: Obj | None = None,
+              created: str = bp.T0) -> Obj:
+    """A pod held by spec.schedulingGates, as the API server and scheduler leave it (no node, PodScheduled
+    False SchedulingGated with the message the local control plane's kube-apiserver wrote)."""
+    pod = bp.pod(name, namespace, owner_obj=owner, labels={"app": name.rsplit("-", 2)[0]}, node=None,
+                 phase="Pending", ready=False, created=created,
+                 scheduled_message="Scheduling is blocked due to non-empty scheduling gates")
+    pod["spec"]["schedulingGates"] = [{"name": g} for g in gates]
+    pod["status"]["conditions"][0]["reason"] = "SchedulingGated"
+    pod["status"]["qosClass"] = "BestEffort"
+    return pod

@@ -21,7 +21,7 @@ if __package__ in (None, ""):
 from tests.scenarios import builders_pods as bp  # noqa: E402
 from tests.scenarios import builders_workloads as bw  # noqa: E402
 from tests.scenarios import suite  # noqa: E402
-from tests.scenarios.generate_pods import Story, app, at, nodes  # noqa: E402
+from tests.scenarios.generate_pods import Story, app, at, nodes, pulling_pod  # noqa: E402
 
 Obj = dict[str, Any]
 Expected = dict[str, Any]
@@ -332,8 +332,445 @@ def near_miss_workloads_healthy() -> tuple[Lines, Expected]:
         "expected": "none", "now": NOW}
 
 
+
+# --- workload_unavailable -----------------------------------------------------------------------
+
+
+def ledger_db(st: Story, *, helm: bool) -> Obj:
+    """A StatefulSet (OrderedReady) of 3 stuck at ordinal 1, in Helm release prod/ledger when ``helm`` (which also
+    declares a ConfigMap that exists, so the release is partly deployed)."""
+    nodes(st, 3)
+    if helm:
+        for secret in bp.helm_revisions("ledger", latest_at="2026-11-20T09:58:00Z", kinds=(
+                ("apps/v1", "StatefulSet", "ledger-db"), ("v1", "ConfigMap", "ledger-db"))):
+            st.add(secret, "2026-11-20T09:58:01Z")
+        st.add(bp.config_map("ledger-db", keys=("postgresql.conf",)), at(0))
+    sts = bw.statefulset("ledger-db", replicas=3, ready=1, created_pods=2,
+                         containers=[bp.container("postgres", "registry.example/postgres:16.4")])
+    if helm:
+        sts["metadata"]["annotations"] = {"meta.helm.sh/release-name": "ledger", "meta.helm.sh/release-namespace": NS}
+    st.add(sts, at(0))
+    st.add(bw.statefulset_pod(sts, 0, node="node-1", created=at(0)), at(0, 20))
+    # pod 1 runs, but the readiness gate of the AWS Load Balancer Controller (target-health.elbv2.k8s.aws/<target
+    # group binding>) was never set: the kubelet's words are pkg/kubelet/status/generate.go's. With OrderedReady
+    # the controller does not create ledger-db-2 until ledger-db-1 is Ready.
+    st.add(bw.statefulset_pod(sts, 1, node="node-2", created=at(0, 40),
+                              readiness_gate="target-health.elbv2.k8s.aws/k8s-prod-ledgerdb-4f2a9c1e7b"), at(1))
+    return sts
+
+
+@scenario
+def workload_unavailable_statefulset_ordinal() -> tuple[Lines, Expected]:
+    st = Story()
+    ledger_db(st, helm=False)
+    return st.lines, {
+        "description": "a StatefulSet (OrderedReady) is stuck at ordinal 1: its readiness gate is never set, so pod 2 "
+                       "is never created",
+        "expected": "workload_unavailable", "now": NOW, "subject": "StatefulSet/prod/ledger-db",
+        "evidence": ["1 of 3 pods ready", "stuck at ordinal 1", "ledger-db-1", "ledger-db-2 is not created",
+                     "ReadinessGatesNotReady", "target-health.elbv2.k8s.aws/k8s-prod-ledgerdb-4f2a9c1e7b",
+                     "podManagementPolicy OrderedReady"],
+        "resolution": ["kubectl -n prod describe pod ledger-db-1", "kubectl -n prod describe statefulset ledger-db"],
+        "roots": 1}
+
+
+@scenario
+def workload_unavailable_in_helm_release() -> tuple[Lines, Expected]:
+    st = Story()
+    ledger_db(st, helm=True)
+    return st.lines, {
+        "description": "the same StatefulSet stuck at ordinal 1 in a Helm release: the release is partly deployed, "
+                       "the StatefulSet's missing pods are its consequence",
+        "expected": "partial_deployment", "now": NOW, "release": "prod/ledger",
+        "consequences": ["workload_unavailable"], "roots": 1}
+
+
+@scenario
+def workload_unavailable_daemonset_failed_pod() -> tuple[Lines, Expected]:
+    st = Story()
+    for name in ("node-1", "node-2", "node-3"):
+        st.add(bp.node(name, cpu="4"), "2026-11-20T09:00:00Z")
+    agent = bp.container("node-exporter", "quay.io/prometheus/node-exporter:v1.8.2", cpu_request="500m",
+                         memory_request="64Mi")
+    ds = bw.daemonset("node-exporter", "monitoring", desired=3, current=3, ready=2, containers=[agent])
+    st.add(ds, at(0))
+    for suffix, node in (("7xkqp", "node-1"), ("m2v9d", "node-2")):
+        st.add(bw.daemon_pod(ds, suffix, node, created="2026-11-19T09:00:10Z"), "2026-11-19T09:00:20Z")
+    # the kubelet of node-3 rejects the pod at admission; the words are pkg/kubelet/lifecycle/predicate.go's
+    # ("Node didn't have enough resource: %s, requested: %d, used: %d, capacity: %d", prefixed "Pod was rejected: "
+    # as in https://github.com/red-hat-storage/ocs-ci/issues/12362), for this node's 4 CPUs
+    st.add(bw.daemon_pod(ds, "q8z7x", "node-3", phase="Failed", ready=False, reason="OutOfcpu",
+                         message="Pod was rejected: Node didn't have enough resource: cpu, requested: 500, used: 3800, "
+                                 "capacity: 4000", created=at(9, 48)), at(9, 49))
+    # the daemonset-controller deletes a Failed daemon pod and makes it again, with this Warning each time:
+    # pkg/controller/daemon/daemon_controller.go, https://github.com/kubernetes/kubernetes/pull/40720
+    st.add(bp.event(ds, "FailedDaemonPod", "Found failed daemon pod monitoring/node-exporter-q8z7x on node node-3, "
+                    "will try to kill it", count=37, first=at(0, 30), last=at(9, 50), component="daemonset-controller"),
+           at(9, 50))
+    return st.lines, {
+        "description": "a DaemonSet's pod does not fit one node: the kubelet rejects it (OutOfcpu), the controller "
+                       "kills and recreates it in a loop",
+        "expected": "workload_unavailable", "now": NOW, "subject": "DaemonSet/monitoring/node-exporter",
+        "evidence": ["2 of 3 daemon pods ready", "FailedDaemonPod", "node-3", "OutOfcpu",
+                     "Node didn't have enough resource: cpu"],
+        "resolution": ["kubectl -n monitoring describe pod node-exporter-q8z7x"], "roots": 1}
+
+
+@scenario
+def workload_unavailable_explained_by_image_pull() -> tuple[Lines, Expected]:
+    st = Story()
+    nodes(st, 1)
+    image = "registry.example/billing:3.2.0"
+    deploy, rs = app(st, "billing", "payments", helm=False, replicas=1, containers=[bp.container(image=image)])
+    pulling_pod(st, rs, "billing-5f6d8c-k7m2p", image, namespace="payments", label="billing",
+                message=f'Failed to pull image "{image}": rpc error: code = NotFound desc = failed to pull and '
+                        f'unpack image "{image}": failed to resolve reference "{image}": {image}: not found')
+    return st.lines, {
+        "description": "a Deployment (no Helm) short of its one pod, whose image tag does not exist: the pull is "
+                       "the cause, the missing replica its consequence",
+        "expected": "image_pull_backoff", "now": NOW, "subject": "Deployment/payments/billing",
+        "evidence": ["billing-5f6d8c-k7m2p", "not found"], "consequences": ["workload_unavailable"], "roots": 1}
+
+
+# --- sandbox_failed -----------------------------------------------------------------------------
+
+
+def creating_pod(st: Story, rs: Obj, name: str, node: str, said: str, *, namespace: str, label: str,
+                 count: int) -> Obj:
+    """A pod bound to ``node`` whose sandbox the kubelet cannot create: ContainerCreating, FailedCreatePodSandBox
+    and SandboxChanged events."""
+    main = rs["spec"]["template"]["spec"]["containers"][0]
+    pod = bp.pod(name, namespace, owner_obj=rs, labels={"app": label}, node=node, phase="Pending", ready=False,
+                 containers=[main], created=at(0, 10), statuses=[bp.status(main, bp.waiting("ContainerCreating"))])
+    pod["status"].pop("podIP")
+    st.add(pod, at(0, 12))
+    st.add(bp.event(pod, "FailedCreatePodSandBox", said, count=count, first=at(0, 15), last=at(9, 40)), at(9, 40))
+    st.add(bp.event(pod, "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.", type_="Normal",
+                    count=count, first=at(0, 16), last=at(9, 41)), at(9, 41))
+    return pod
+
+
+@scenario
+def sandbox_failed_calico_unauthorized() -> tuple[Lines, Expected]:
+    st = Story()
+    nodes(st, 2)
+    deploy, rs = app(st, "nfs-client-provisioner", "storage", helm=False, replicas=1, suffix="59c5f46f5",
+                     containers=[bp.container("nfs-client-provisioner",
+                                              "registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2")])
+    # https://github.com/kubernetes-sigs/nfs-subdir-external-provisioner/issues/257 (the kubelet, verbatim)
+    said = ('Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox '
+            '"cb8a846be7902a752bae7f4cdee280111ba8f005e90b6b68c7062bd1cb68a7b4": plugin type="calico" failed (add): '
+            "connection is unauthorized: Unauthorized")
+    creating_pod(st, rs, "nfs-client-provisioner-59c5f46f5-d4nds", "node-2", said, namespace="storage",
+                 label="nfs-client-provisioner", count=8)
+    return st.lines, {
+        "description": "the calico CNI plugin's token is refused on node-2: the pod's sandbox is never created",
+        "expected": "sandbox_failed", "now": NOW, "subject": "Deployment/storage/nfs-client-provisioner",
+        "evidence": ["nfs-client-provisioner-59c5f46f5-d4nds", "node-2", 'plugin type="calico"', "Unauthorized",
+                     "FailedCreatePodSandBox x8"],
+        "resolution": ["kubectl get pods -A -o wide --field-selector spec.nodeName=node-2"],
+        "consequences": ["workload_unavailable"], "roots": 1}
+
+
+@scenario
+def sandbox_failed_cni_unreachable() -> tuple[Lines, Expected]:
+    st = Story()
+    nodes(st, 3)
+    deploy, rs = app(st, "checkout", "shop", helm=True, replicas=2, ready=1, suffix="6d9f8b7c5")
+    st.add(bp.pod("checkout-6d9f8b7c5-p4x2m", "shop", owner_obj=rs, labels={"app": "checkout"}, node="node-1",
+                  created="2026-11-20T09:58:10Z"), "2026-11-20T09:58:20Z")
+    # https://github.com/kubernetes-sigs/kubespray/issues/9897 (the kubelet, verbatim): calico's CNI plugin
+    # cannot reach the API server's Service address from the node
+    said = ('Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox '
+            '"1f81d650b5e9f17d4a01973d52b53417352babd39290e1267770d6b2141f6a8b": plugin type="calico" failed (add): '
+            'error getting ClusterInformation: Get "https://10.233.0.1:443/apis/crd.projectcalico.org/v1/'
+            'clusterinformations/default": dial tcp 10.233.0.1:443: i/o timeout')
+    creating_pod(st, rs, "checkout-6d9f8b7c5-w8n3q", "node-3", said, namespace="shop", label="checkout", count=14)
+    return st.lines, {
+        "description": "a Helm release's second pod landed on node-3, whose calico plugin cannot reach the API "
+                       "server: one of its two pods never starts",
+        "expected": "sandbox_failed", "now": NOW, "release": "shop/checkout",
+        "evidence": ["checkout-6d9f8b7c5-w8n3q", "node-3", "cannot reach 10.233.0.1:443", "i/o timeout"],
+        "consequences": ["workload_unavailable"], "roots": 1}
+
+
+# --- lifecycle_hook_failed ----------------------------------------------------------------------
+
+
+@scenario
+def lifecycle_hook_failed_post_start() -> tuple[Lines, Expected]:
+    st = Story()
+    nodes(st, 1)
+    command = ["sh", "-c", "sleep 5; influx v1 dbrp create --db default --rp default-rp --bucket-id $(influx bucket "
+                           "list -n default --json | grep -o '\"id\": \"[^\"]*' | grep -o '[^\"]*$') --default"]
+    main = bw.lifecycle(bp.container("influxdb2", "influxdb:2.0.6-alpine"), "postStart", {"exec": {"command": command}})
+    sts = bw.statefulset("monitor1-influxdb2", "perf", replicas=1, ready=0, containers=[main])
+    st.add(sts, at(0))
+    # https://github.com/influxdata/helm-charts/issues/336 (the kubelet's event, verbatim); the container waits in
+    # PostStartHookError with the same words (kubelet kuberuntime_container.go returns them as the start error)
+    said = ('Exec lifecycle hook ([sh -c sleep 5; influx v1 dbrp create --db default --rp default-rp --bucket-id '
+            "$(influx bucket list -n default --json | grep -o '\"id\": \"[^\"]*' | grep -o '[^\"]*$') --default]) for "
+            'Container "influxdb2" in Pod "monitor1-influxdb2-0_perf(010ef5d3-a252-4cd4-a070-91f10eb4c02f)" failed - '
+            "error: command 'sh -c sleep 5; influx v1 dbrp create --db default --rp default-rp --bucket-id $(influx "
+            "bucket list -n default --json | grep -o '\"id\": \"[^\"]*' | grep -o '[^\"]*$') --default' exited with 1: "
+            ', message: "Error: invalid argument \\"--default\\" for \\"--bucket-id\\" flag: id must have a length of '
+            "16 bytes\\nSee 'influx v1 dbrp create -h' for help\\n\"")
+    pod = bw.statefulset_pod(sts, 0, ready=False, created=at(0, 5),
+                             statuses=[bp.status(main, bp.waiting("PostStartHookError", said), restarts=3)])
+    st.add(pod, at(6))
+    st.add(bp.event(pod, "FailedPostStartHook", said, count=4, first=at(0, 12), last=at(5, 50),
+                    field_path="spec.containers{influxdb2}"), at(5, 50))
+    st.add(bp.event(pod, "Killing", "FailedPostStartHook", type_="Normal", count=4, first=at(0, 12), last=at(5, 50),
+                    field_path="spec.containers{influxdb2}"), at(5, 50))
+    return st.lines, {
+        "description": "a postStart hook that fails on every start (bad flag): the kubelet kills the container each "
+                       "time, the StatefulSet has no ready pod",
+        "expected": "lifecycle_hook_failed", "now": NOW, "subject": "StatefulSet/perf/monitor1-influxdb2",
+        "evidence": ["postStart hook of container influxdb2", "monitor1-influxdb2-0", "exited with code 1",
+                     "id must have a length of 16 bytes", "3 restarts", "PostStartHookError"],
+        "resolution": ["kubectl -n perf logs monitor1-influxdb2-0 -c influxdb2 --previous"],
+        "consequences": ["workload_unavailable"], "roots": 1}
+
+
+@scenario
+def lifecycle_hook_failed_pre_stop() -> tuple[Lines, Expected]:
+    st = Story()
+    nodes(st, 1)
+    main = bw.lifecycle(bp.container("account-manager", "registry.example/account-manager:5.1"), "preStop",
+                        {"httpGet": {"path": "/api/system/terminate", "port": 8443, "scheme": "HTTPS"}})
+    deploy, rs = app(st, "account-manager-deployment-4edu", "default", helm=False, replicas=1, ready=1,
+                     suffix="5dbc6757c8", containers=[main])
+    old = bp.pod("account-manager-deployment-4edu-5dbc6757c8-xzd7m", "default", owner_obj=rs,
+                 labels={"app": "account-manager-deployment-4edu"}, containers=[main], created="2026-11-20T08:00:00Z")
+    st.add(old, "2026-11-20T08:00:10Z")
+    st.add(bp.pod("account-manager-deployment-4edu-5dbc6757c8-r5t8w", "default", owner_obj=rs,
+                  labels={"app": "account-manager-deployment-4edu"}, containers=[main], created=at(8, 2)), at(8, 20))
+    # https://github.com/kubernetes/kubernetes/issues/68940 (the kubelet, verbatim): an HTTPS preStop hook called as
+    # plain HTTP
+    said = ('Http lifecycle hook (/api/system/terminate) for Container "account-manager" in Pod '
+            '"account-manager-deployment-4edu-5dbc6757c8-xzd7m_default(1d59a4fe-bdb4-11e8-9ab6-42010a8001d0)" failed - '
+            'error: Get http://10.52.4.10:8443/api/system/terminate: net/http: HTTP/1.x transport connection broken: '
+            'malformed HTTP response "\\x15\\x03\\x03\\x00\\x02\\x02P", message: ""')
+    st.add(bp.event(old, "FailedPreStopHook", said, first=at(8), field_path="spec.containers{account-manager}"),
+           at(8))
+    st.add(old, at(8, 35), "DELETED")
+    return st.lines, {
+        "description": "a pod deleted by a rollout ran its HTTPS preStop hook over plain HTTP: the hook failed, the "
+                       "container was stopped without it",
+        "expected": "lifecycle_hook_failed", "now": NOW,
+        "subject": "Deployment/default/account-manager-deployment-4edu",
+        "evidence": ["preStop hook of container account-manager", "httpGet HTTPS :8443/api/system/terminate",
+                     "malformed HTTP response", "stopped without the hook's work"], "roots": 1}
+
+
+# --- hpa_cannot_scale ---------------------------------------------------------------------------
+
+
+@scenario
+def hpa_cannot_scale_missing_request() -> tuple[Lines, Expected]:
+    st = Story()
+    nodes(st, 1)
+    deploy = bp.deployment("myapp1", replicas=2, ready=2, containers=[
+        bp.container("app", "registry.example/myapp1:4.2", memory_request="256Mi"),
+        bp.container("istio-proxy", "docker.io/istio/proxyv2:1.22.3", cpu_request="100m", memory_request="128Mi")])
+    st.add(deploy, at(0))
+    # https://github.com/kubernetes/kubernetes/issues/79365: the horizontal-pod-autoscaler's words, verbatim; the
+    # condition message is pkg/controller/podautoscaler/horizontal.go's "the HPA was unable to compute the replica
+    # count: %v" around the same error
+    error = "failed to get cpu utilization: missing request for cpu"
+    hpa = bw.hpa("myapp1", deploy, min_replicas=2, max_replicas=10, current=2, desired=2, conditions=[
+        {"type": "AbleToScale", "status": "True", "reason": "SucceededGetScale",
+         "message": "the HPA controller was able to get the target's current scale", "lastTransitionTime": at(0, 30)},
+        {"type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric",
+         "message": f"the HPA was unable to compute the replica count: {error}", "lastTransitionTime": at(0, 30)}])
+    st.add(hpa, at(0, 30))
+    st.add(bp.event(hpa, "FailedGetResourceMetric", "missing request for cpu", count=136, first=at(0, 30),
+                    last=at(9, 50), component="horizontal-pod-autoscaler"), at(9, 50))
+    st.add(bp.event(hpa, "FailedComputeMetricsReplicas", error, count=12, first=at(0, 30), last=at(2, 30),
+                    component="horizontal-pod-autoscaler"), at(2, 30))
+    return st.lines, {
+        "description": "a CPU-utilization HPA over a Deployment one of whose containers requests no CPU",
+        "expected": "hpa_cannot_scale", "now": NOW, "subject": "HorizontalPodAutoscaler/prod/myapp1",
+        "evidence": ["ScalingActive False (FailedGetResourceMetric)", "missing request for cpu",
+                     "app: cpu not set", "istio-proxy: cpu 100m", "cpu resource utilization 80%"],
+        "resolution": ["kubectl -n prod set resources deployment/myapp1 --requests=cpu="], "roots": 1}
+
+
+@scenario
+def hpa_cannot_scale_no_metrics_api() -> tuple[Lines, Expected]:
+    st = Story()
+    nodes(st, 1)
+    deploy = bp.deployment("web", "shop", replicas=1, ready=1, containers=[bp.container("web", cpu_request="200m")])
+    st.add(deploy, at(0))
+    # what the local control plane's horizontal-pod-autoscaler wrote with no metrics-server installed (kube-
+    # controller-manager v1.36, recorded 2026-12-07; the same words in
+    # https://github.com/NatLabRockies/openstudio-server-helm/issues/4)
+    error = ("failed to get cpu utilization: unable to get metrics for resource cpu: unable to fetch metrics from "
+             "resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)")
+    hpa = bw.hpa("web", deploy, "shop", min_replicas=1, max_replicas=3, current=1, desired=0, conditions=[
+        {"type": "AbleToScale", "status": "True", "reason": "SucceededGetScale",
+         "message": "the HPA controller was able to get the target's current scale", "lastTransitionTime": at(0, 15)},
+        {"type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric",
+         "message": f"the HPA was unable to compute the replica count: {error}", "lastTransitionTime": at(0, 15)}])
+    hpa["status"]["currentMetrics"] = [{"type": ""}]
+    st.add(hpa, at(0, 15))
+    st.add(bp.event(hpa, "FailedGetResourceMetric", error, count=40, first=at(0, 15), last=at(9, 45),
+                    component="horizontal-pod-autoscaler"), at(9, 45))
+    return st.lines, {
+        "description": "an HPA in a cluster whose resource metrics API is not served (no metrics-server)",
+        "expected": "hpa_cannot_scale", "now": NOW, "subject": "HorizontalPodAutoscaler/shop/web",
+        "evidence": ["cannot compute a replica count", "get pods.metrics.k8s.io", "FailedGetResourceMetric (x40)"],
+        "resolution": ["kubectl get apiservices"], "roots": 1}
+
+
+@scenario
+def hpa_cannot_scale_at_max() -> tuple[Lines, Expected]:
+    st = Story()
+    nodes(st, 3)
+    deploy = bp.deployment("staging-myapp1", "default", replicas=10, ready=10,
+                           containers=[bp.container("app", cpu_request="200m")])
+    st.add(deploy, at(0))
+    # the conditions' words are pkg/controller/podautoscaler/horizontal.go's (ScalingLimited TooManyReplicas); the
+    # 186% (372m) against 40% as https://github.com/kubernetes/kubernetes/issues/56165 shows them
+    hpa = bw.hpa("staging-myapp1", deploy, "default", min_replicas=1, max_replicas=10, current=10, desired=10,
+                 conditions=[
+                     {"type": "AbleToScale", "status": "True", "reason": "ReadyForNewScale",
+                      "message": "recommended size matches current size", "lastTransitionTime": at(1)},
+                     {"type": "ScalingActive", "status": "True", "reason": "ValidMetricFound",
+                      "message": "the HPA was able to successfully calculate a replica count from cpu resource "
+                                 "utilization (percentage of request)", "lastTransitionTime": at(1)},
+                     {"type": "ScalingLimited", "status": "True", "reason": "TooManyReplicas",
+                      "message": "the desired replica count is more than the maximum replica count",
+                      "lastTransitionTime": at(2)}])
+    hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] = 40
+    hpa["status"]["currentMetrics"] = [{"type": "Resource", "resource": {
+        "name": "cpu", "current": {"averageUtilization": 186, "averageValue": "372m"}}}]
+    st.add(hpa, at(2))
+    return st.lines, {
+        "description": "an HPA held at maxReplicas 10 while its pods use 186% of their CPU request against a 40% "
+                       "target",
+        "expected": "hpa_cannot_scale", "now": NOW, "subject": "HorizontalPodAutoscaler/default/staging-myapp1",
+        "evidence": ["held at its maximum of 10 replicas", "TooManyReplicas",
+                     "cpu resource utilization 186% average 372m", "cpu resource utilization 40%"],
+        "resolution": ["kubectl -n default patch hpa staging-myapp1"], "roots": 1}
+
+
+# --- pdb_blocks_disruption ----------------------------------------------------------------------
+
+
+@scenario
+def pdb_blocks_disruption_drain() -> tuple[Lines, Expected]:
+    st = Story()
+    node = bp.node("i-2fklm29g")
+    st.add(node, "2026-11-20T09:00:00Z")
+    st.add(bp.node("i-7hq2x0sd"), "2026-11-20T09:00:00Z")
+    deploy, rs = app(st, "istio-pilot", "istio-system", helm=False, replicas=1, ready=1, suffix="67fd55d974")
+    st.add(bp.pod("istio-pilot-67fd55d974-662wp", "istio-system", owner_obj=rs, labels={"app": "istio-pilot"},
+                  node="i-2fklm29g", created="2026-11-19T09:00:00Z"), "2026-11-19T09:00:10Z")
+    pdb = bw.pdb("istio-pilot", "istio-system", match={"app": "istio-pilot"}, min_available=1, allowed=0, healthy=1,
+                 desired=1, expected=1)
+    pdb["status"]["conditions"][0]["lastTransitionTime"] = "2026-11-19T09:00:10Z"
+    st.add(pdb, "2026-11-19T09:00:10Z")
+    # `kubectl drain i-2fklm29g` cordoned the node first, then kept retrying: "error when evicting pod
+    # "istio-pilot-67fd55d974-662wp" (will retry after 5s): Cannot evict pod as it would violate the pod's
+    # disruption budget." (https://github.com/kubesphere/ks-installer/issues/1110); the refusal is the eviction
+    # API's answer to kubectl, not an Event
+    st.update(bw.cordon(node, at(2)), at(2))
+    return st.lines, {
+        "description": "minAvailable 1 over a single-replica Deployment: draining the node that runs it is blocked",
+        "expected": "pdb_blocks_disruption", "now": NOW, "subject": "PodDisruptionBudget/istio-system/istio-pilot",
+        "evidence": ["minAvailable 1", "1 of 1 pods healthy", "Deployment istio-pilot", "node i-2fklm29g is cordoned",
+                     "istio-pilot-67fd55d974-662wp", "draining it is blocked", "InsufficientPods"],
+        "resolution": ["kubectl -n istio-system describe pdb istio-pilot",
+                       "kubectl -n istio-system get pods -l app=istio-pilot -o wide"],
+        "min_confidence": 0.9, "roots": 1}
+
+
+# --- pod_scheduling_gated -----------------------------------------------------------------------
+
+
+@scenario
+def pod_scheduling_gated() -> tuple[Lines, Expected]:
+    st = Story()
+    nodes(st, 2)
+    deploy, rs = app(st, "trainer", "ml", helm=False, replicas=1, suffix="7c9d5f")
+    # the gate and the PodScheduled condition as the local control plane's API server and scheduler left a gated
+    # pod (kube-apiserver v1.36, 2026-12-07): reason SchedulingGated, this message
+    st.add(bw.gated_pod("trainer-7c9d5f-x2k8j", "ml", gates=("example.com/quota-check",), owner=rs, created=at(0, 5)),
+           at(0, 6))
+    return st.lines, {
+        "description": "a Deployment's pod held by a scheduling gate nobody lifts",
+        "expected": "pod_scheduling_gated", "now": NOW, "subject": "Deployment/ml/trainer",
+        "evidence": ["trainer-7c9d5f-x2k8j", "example.com/quota-check", "SchedulingGated",
+                     "Scheduling is blocked due to non-empty scheduling gates"],
+        "resolution": ["kubectl -n ml describe pod trainer-7c9d5f-x2k8j"],
+        "consequences": ["workload_unavailable"], "absent": [], "roots": 1}
+
+
+@scenario
+def near_miss_workloads_unavailable_recovering() -> tuple[Lines, Expected]:
+    st = Story()
+    nodes(st, 2)
+    # a StatefulSet whose second pod became not ready 40 seconds ago (within the correlation window)
+    sts = bw.statefulset("cache", replicas=3, ready=1, created_pods=2)
+    st.add(sts, at(0))
+    st.add(bw.statefulset_pod(sts, 0, created=at(0)), at(0, 10))
+    st.add(bw.statefulset_pod(sts, 1, ready=False, created=at(9, 20), node="node-2"), at(9, 25))
+    # a sandbox that failed once and then came up; a postStart hook that failed once, now running and ready
+    deploy, rs = app(st, "web", "shop", helm=False, replicas=2, ready=2, suffix="5d4f7c")
+    ok = bp.pod("web-5d4f7c-a1b2c", "shop", owner_obj=rs, labels={"app": "web"}, created=at(0, 40))
+    st.add(ok, at(1))
+    # https://github.com/easzlab/kubeasz/issues/1332 (the kubelet, verbatim)
+    said = ('Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox '
+            '"20d3feb0e9ed29a754fb921b8ae728d4b2d6035d2add28d7e1d4b1f7ce08be10": plugin type="calico" failed (add): '
+            'Unauthorized')
+    st.add(bp.event(ok, "FailedCreatePodSandBox", said, first=at(0, 42)), at(0, 42))
+    hooked = bp.pod("web-5d4f7c-d3e4f", "shop", owner_obj=rs, labels={"app": "web"}, created=at(0, 40))
+    st.add(hooked, at(1))
+    st.add(bp.event(hooked, "FailedPostStartHook", "PostStartHook failed", first=at(0, 50),
+                    field_path="spec.containers{main}"), at(0, 50))
+    # an HPA created a minute ago, still waiting for its first metrics; a PDB that allows one disruption
+    hpa = bw.hpa("web", deploy, "shop", conditions=[
+        {"type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric",
+         "message": "the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get "
+                    "metrics for resource cpu: no metrics returned from resource metrics API",
+         "lastTransitionTime": at(9)}])
+    st.add(hpa, at(9))
+    st.add(bw.pdb("web", "shop", match={"app": "web"}, allowed=1, healthy=2, desired=1, expected=2), at(0))
+    # a PDB that allowed nothing for 20 seconds while a pod restarted
+    restarting = bw.pdb("cache", match={"app": "cache"}, allowed=0, healthy=1, desired=2, expected=2)
+    restarting["status"]["conditions"][0]["lastTransitionTime"] = at(9, 40)
+    st.add(restarting, at(9, 40))
+    # a gated pod whose gate a queueing controller lifts within seconds
+    st.add(bw.gated_pod("batch-6b7c8d-q1w2e", "shop", gates=("example.com/quota-check",), created=at(9, 55)),
+           at(9, 56))
+    return st.lines, {
+        "description": "states that pass: a pod not ready for 40 s, a sandbox and a postStart hook that failed once, "
+                       "a new HPA awaiting metrics, PDBs, a pod gated for 5 s",
+        "expected": "none", "now": NOW}
+
+
+# Replays of real recordings (tests/e2e/recordings/, made by tests/e2e/record_scenarios.py against the local
+# control plane); only their expected.yaml is written here.
+RECORDED = {
+    "rec_workload_statefulset_ordinal": {
+        "description": "A StatefulSet of 4 (OrderedReady) whose pods need a node each: db-2 stays Pending (the "
+                       "scheduler's pod anti-affinity refusal), so db-3 is never created; a PodDisruptionBudget with "
+                       "minAvailable 2 over it allows no disruption. No Helm release. (real recording, "
+                       "kube-apiserver v1.36.3)",
+        "recording": "../../e2e/recordings/workload_statefulset_ordinal.jsonl",
+        "now": "2026-12-07T22:25:00Z",
+        "expected": "pod_unschedulable",
+        "subject": "StatefulSet/e2e-workload-statefulset-ordinal/db",
+        "evidence": ["db-2", "didn't match pod anti-affinity rules"],
+        "consequences": ["workload_unavailable"],
+        "roots": 2,
+        "tags": ["recording"]},
+}
+
+
 def main(argv: list[str] | None = None) -> int:
-    return suite.generate(SCENARIOS, "tests/scenarios/generate_workloads.py", __doc__, argv)
+    return suite.generate(SCENARIOS, "tests/scenarios/generate_workloads.py", __doc__, argv, recorded=RECORDED)
 
 
 if __name__ == "__main__":
