@@ -14,9 +14,9 @@ import pytest
 from flask import Flask
 from openapi_spec_validator import validate as validate_openapi
 
+from faces import cli
 from faces.api import openapi
 from faces.commands import schema
-from kgrca import cli
 from kgrca.contracts import Diagnosis
 from rca import gitops_context
 from rca.runner import headline, rank
