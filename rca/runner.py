@@ -160,7 +160,7 @@ class Detector:
     def _diagnosis(self, pattern: Pattern, row: dict[str, Any]) -> Diagnosis:
         release_key = row.get("release_key")
         confidence = row.get("confidence")
-        summary, details = pattern.words(plain(row) if pattern.summary else row)
+        summary, details = pattern.words({"facts": plain(row.get("facts"))} if pattern.summary else row)
         return Diagnosis(
             pattern=pattern.id, title=pattern.title, severity=pattern.severity, tags=list(pattern.tags),
             confidence=float(confidence if confidence is not None else pattern.confidence),

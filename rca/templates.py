@@ -58,7 +58,7 @@ class Template:
 
 
 def parse(source: str) -> Template:
-    parts, position, stop = _parse(source, 0, top=True)
+    parts, _, _ = _parse(source, 0, top=True)
     return Template(source, tuple(parts))
 
 
@@ -70,8 +70,7 @@ def _parse(source: str, position: int, top: bool) -> tuple[list[Any], int, str |
         if end > position:
             parts.append(source[position:end])
         if not match:
-            position = len(source)
-            break
+            return parts, len(source), None
         position = match.end()
         token = match.group(0)
         if match.group(1):
@@ -88,8 +87,6 @@ def _parse(source: str, position: int, top: bool) -> tuple[list[Any], int, str |
             raise TemplateError(f"'{token}' at {match.start()} outside '[[ ... ]]' in: {source!r}")
         else:
             return parts, position, token
-    if not top:
-        return parts, position, None
     return parts, position, None
 
 

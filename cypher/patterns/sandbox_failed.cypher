@@ -73,5 +73,5 @@ RETURN
           coalesce(' on ' + f.last.host, '') + ': ' + f.said}] AS evidence,
   [f IN failing[0..5] | {at: f.first, what: 'FailedCreatePodSandBox first seen for ' + f.p.name}] +
   [{at: worst.last.last_seen, what: 'FailedCreatePodSandBox last seen (x' + worst.times + ')'}] AS event_chain,
-  {namespace: worst.p.namespace, pod: worst.p.name, node: coalesce(node, '<node>'), plugin: worst.plugin,
+  {namespace: worst.p.namespace, pod: worst.p.name, node: node, plugin: worst.plugin,
    cause: worst.cause} AS vars

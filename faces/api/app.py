@@ -404,8 +404,7 @@ def _routes(app: Flask, state: State) -> None:
           parameters:
             - namespace
             - name
-            - {name: now, in: query, description: "judge ages as of this RFC 3339 time (default: now)",
-               schema: {type: string, format: date-time}}
+            - now
           responses:
             200:
               description: diagnoses, best first
@@ -443,8 +442,7 @@ def _routes(app: Flask, state: State) -> None:
           tags: [clusters]
           summary: "One release of one cluster: its newest revision's state and its context"
           parameters:
-            - {name: cluster, in: path, required: true, description: "as its watcher's --cluster named it",
-               schema: {type: string, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"}}
+            - cluster
             - namespace
             - name
           responses:
@@ -463,8 +461,7 @@ def _routes(app: Flask, state: State) -> None:
           tags: [clusters]
           summary: The revisions of one cluster's release, newest first
           parameters:
-            - {name: cluster, in: path, required: true, description: "as its watcher's --cluster named it",
-               schema: {type: string, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"}}
+            - cluster
             - namespace
             - name
           responses:
@@ -483,8 +480,7 @@ def _routes(app: Flask, state: State) -> None:
           tags: [clusters]
           summary: Everything that happened to one cluster's release, on one time axis
           parameters:
-            - {name: cluster, in: path, required: true, description: "as its watcher's --cluster named it",
-               schema: {type: string, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"}}
+            - cluster
             - namespace
             - name
             - {name: since, in: query, schema: {type: string, format: date-time}}
@@ -508,12 +504,10 @@ def _routes(app: Flask, state: State) -> None:
           description: As GET /api/v1/releases/{namespace}/{name}/diagnosis, in one cluster; each diagnosis
             names it in release.cluster.
           parameters:
-            - {name: cluster, in: path, required: true, description: "as its watcher's --cluster named it",
-               schema: {type: string, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"}}
+            - cluster
             - namespace
             - name
-            - {name: now, in: query, description: "judge ages as of this RFC 3339 time (default: now)",
-               schema: {type: string, format: date-time}}
+            - now
           responses:
             200:
               description: diagnoses, best first

@@ -168,6 +168,10 @@ PARAMETERS: dict[str, dict[str, Any]] = {
                   "schema": {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "maxLength": 63}},
     "name": {"name": "name", "in": "path", "required": True, "description": "the release's name",
              "schema": {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", "maxLength": 53}},
+    "cluster": {"name": "cluster", "in": "path", "required": True, "description": "as its watcher's --cluster named it",
+                "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"}},
+    "now": {"name": "now", "in": "query", "description": "judge ages as of this RFC 3339 time (default: now)",
+            "schema": {"type": "string", "format": "date-time"}},
 }
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "githubSignature": {"type": "apiKey", "in": "header", "name": "X-Hub-Signature-256"},
